@@ -1,0 +1,61 @@
+"""Test, lint and type-check rethink; one test session per Keras backend.
+
+    nox                          # everything: tests on tensorflow, torch, jax; lint; typecheck
+    nox -s "tests(backend='jax')" -- -k corruption   # one backend, pytest args after --
+    nox -s lint typecheck
+
+Each backend gets its own virtualenv with KERAS_BACKEND set (Keras fixes its
+backend at import, so backends are never mixed in one process). Which build
+of a framework to install can be overridden, e.g. for a CPU-only machine:
+
+    RETHINK_TORCH='torch==2.13.0' RETHINK_TENSORFLOW=tensorflow-cpu nox
+
+(.ci/run does exactly that; without the variables the torch and tensorflow
+sessions install the default PyPI builds.)
+"""
+
+from __future__ import annotations
+
+import os
+
+import nox
+
+nox.options.sessions = ["tests", "lint", "typecheck"]
+nox.options.reuse_existing_virtualenvs = False
+
+BACKENDS = ["tensorflow", "torch", "jax"]
+
+
+def backend_requirement(backend: str) -> str:
+    """The pip requirement for a backend, overridable by RETHINK_<BACKEND>."""
+    return os.environ.get(f"RETHINK_{backend.upper()}", backend)
+
+
+@nox.session
+@nox.parametrize("backend", BACKENDS)
+def tests(session: nox.Session, backend: str) -> None:
+    """Run the test suite on one Keras backend."""
+    # The framework first, so the rethink install below finds it satisfied.
+    session.install(backend_requirement(backend))
+    session.install("-e", ".[test]")
+    session.run(
+        "pytest",
+        "--timeout=900",
+        *session.posargs,
+        env={"KERAS_BACKEND": backend, "PYTHONUNBUFFERED": "1"},
+    )
+
+
+@nox.session
+def lint(session: nox.Session) -> None:
+    """Ruff lint and format check."""
+    session.install("ruff>=0.5")
+    session.run("ruff", "check", "src", "tests", "examples", "noxfile.py")
+    session.run("ruff", "format", "--check", "src", "tests", "examples", "noxfile.py")
+
+
+@nox.session
+def typecheck(session: nox.Session) -> None:
+    """Mypy on the package."""
+    session.install("mypy>=1.10", "pandas-stubs", "-e", ".")
+    session.run("mypy")

@@ -1,0 +1,23 @@
+"""rethink: the randomization tests of Zhang et al. (ICLR 2017) on any Keras 3 backend.
+
+    from rethink import randomize
+    from rethink.data import load_cifar10, preprocess
+    from rethink.models import build
+
+Importing `rethink` does not import Keras: the backend is chosen first
+(`KERAS_BACKEND` or `rethink --backend`), Keras after.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+__version__ = "0.1.0"
+__all__ = ["__version__", "randomize"]
+
+
+def randomize(*args: Any, **kwargs: Any) -> Any:
+    """See `rethink.corruption.randomize` (pure NumPy; no Keras import)."""
+    from rethink.corruption import randomize as _randomize
+
+    return _randomize(*args, **kwargs)

@@ -1,0 +1,5 @@
+"""`python -m rethink` is the `rethink` command."""
+
+from rethink.cli import main
+
+main()

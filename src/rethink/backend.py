@@ -1,0 +1,65 @@
+"""Choosing the Keras backend before Keras is imported.
+
+Keras fixes its backend at import time, so the CLI calls `select()` first:
+
+    name = backend.select("torch")   # sets KERAS_BACKEND, checks it is installed
+    import keras                      # now on torch
+
+Order of precedence: the explicit argument (`--backend`), then the
+`KERAS_BACKEND` environment variable, then the first installed of jax,
+torch, tensorflow (fastest first, see docs/benchmarks.md).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import sys
+
+BACKENDS = ("tensorflow", "torch", "jax")
+_PREFERENCE = ("jax", "torch", "tensorflow")
+
+
+class BackendError(RuntimeError):
+    """The requested backend cannot be used in this process."""
+
+
+def installed(name: str) -> bool:
+    """Whether the framework behind a backend can be imported (without importing it)."""
+    return importlib.util.find_spec(name) is not None
+
+
+def select(requested: str | None = None) -> tuple[str, str]:
+    """Set KERAS_BACKEND for this process; return (backend, how it was chosen).
+
+    Raises BackendError for an unknown or uninstalled backend, or when Keras was
+    already imported with a different one (a backend cannot change in-process).
+    """
+    if requested:
+        name, how = requested, "--backend"
+    elif os.environ.get("KERAS_BACKEND"):
+        name, how = os.environ["KERAS_BACKEND"], "KERAS_BACKEND"
+    else:
+        found = [b for b in _PREFERENCE if installed(b)]
+        if not found:
+            raise BackendError(
+                "no Keras backend is installed; install one with "
+                "pip install 'rethink[jax]' (or [torch], [tensorflow])"
+            )
+        name, how = found[0], "first installed"
+    if name not in BACKENDS:
+        raise BackendError(f"unknown backend {name!r}; choose from {', '.join(BACKENDS)}")
+    if not installed(name):
+        raise BackendError(
+            f"backend {name!r} is not installed; install it with pip install 'rethink[{name}]'"
+        )
+    keras = sys.modules.get("keras")
+    if keras is not None:
+        current = keras.backend.backend()
+        if current != name:
+            raise BackendError(
+                f"Keras was already imported with backend {current!r}; "
+                f"start a new process to use {name!r}"
+            )
+    os.environ["KERAS_BACKEND"] = name
+    return name, how

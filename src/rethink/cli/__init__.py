@@ -1,0 +1,67 @@
+"""The `rethink` command line: a thin Typer app that parses and wires.
+
+Each command lives in its own module below and registers itself on `app`.
+Keras is imported only inside commands, after `backend.select()`, so
+`rethink --help` is instant and the backend is never fixed by accident.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated, NoReturn
+
+import typer
+from rich.console import Console
+
+app = typer.Typer(
+    name="rethink",
+    help="Randomization tests of Zhang et al. (ICLR 2017) on any Keras 3 backend.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+console = Console()
+err_console = Console(stderr=True)
+
+BackendOption = Annotated[
+    str | None,
+    typer.Option(
+        "--backend",
+        "-b",
+        help="Keras backend: tensorflow, torch or jax (default: $KERAS_BACKEND, else the first installed).",
+        show_default=False,
+    ),
+]
+
+
+def fail(message: str, code: int = 2) -> NoReturn:
+    """Print a one-line error and exit non-zero (2: bad input)."""
+    err_console.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    raise typer.Exit(code)
+
+
+def use_backend(requested: str | None, quiet: bool = False) -> str:
+    """Select the backend for this process or exit with a one-line error."""
+    from rethink.backend import BackendError, select
+
+    try:
+        name, how = select(requested)
+    except BackendError as e:
+        fail(str(e))
+    if how == "first installed" and not quiet:
+        err_console.print(f"backend: {name} (first installed; choose with --backend)")
+    return name
+
+
+def _register() -> None:
+    # Imported for their side effect: each adds its command(s) to `app`.
+    from rethink.cli import bench, grid, models, plot, run  # noqa: F401
+
+
+def main() -> None:
+    _register()
+    try:
+        app()
+    except KeyboardInterrupt:
+        err_console.print("interrupted")
+        sys.exit(130)

@@ -1,0 +1,74 @@
+"""What a run ran on: backend, versions, device, host (for env.json).
+
+`describe()` imports the active backend's framework behind an explicit
+backend check, only to name the device; call it after Keras is imported.
+"""
+
+from __future__ import annotations
+
+import platform
+import socket
+import sys
+from importlib import metadata
+from typing import Any
+
+import numpy as np
+
+import rethink
+
+_DISTRIBUTIONS = {
+    "tensorflow": ("tensorflow", "tensorflow-cpu"),
+    "torch": ("torch",),
+    "jax": ("jax",),
+}
+
+
+def _version(*names: str) -> str | None:
+    for name in names:
+        try:
+            return metadata.version(name)
+        except metadata.PackageNotFoundError:
+            continue
+    return None
+
+
+def device_name(backend: str) -> str:
+    """The accelerator training uses, e.g. 'NVIDIA H100 80GB HBM3', or 'CPU'."""
+    try:
+        if backend == "jax":
+            import jax
+
+            dev = jax.devices()[0]
+            return "CPU" if dev.platform == "cpu" else str(dev.device_kind)
+        if backend == "torch":
+            import torch
+
+            if torch.cuda.is_available():
+                return str(torch.cuda.get_device_name(0))
+            return "CPU"
+        if backend == "tensorflow":
+            import tensorflow as tf
+
+            gpus = tf.config.list_physical_devices("GPU")
+            if gpus:
+                details = tf.config.experimental.get_device_details(gpus[0])
+                return str(details.get("device_name", gpus[0].name))
+            return "CPU"
+    except Exception as e:  # a device query must never fail a run
+        return f"unknown ({type(e).__name__})"
+    return "CPU"
+
+
+def describe(backend: str) -> dict[str, Any]:
+    """Versions, device and host of this process, for env.json."""
+    return {
+        "backend": backend,
+        "keras_version": _version("keras"),
+        "backend_version": _version(*_DISTRIBUTIONS.get(backend, (backend,))),
+        "numpy_version": np.__version__,
+        "python_version": sys.version.split()[0],
+        "rethink_version": rethink.__version__,
+        "device": device_name(backend),
+        "host": socket.gethostname(),
+        "platform": platform.platform(),
+    }

@@ -1,0 +1,247 @@
+"""The run folder: the stable, self-describing on-disk format of one run.
+
+    <out>/<run id>/
+        spec.json      every setting, defaults resolved (RunSpec.to_dict())
+        env.json       backend, versions, device, host, data source + sha256
+        metrics.csv    one row every `log_every` steps and at each epoch end
+        result.json    written last, atomically: status and final numbers
+        checkpoint.npz model + optimizer state at the last epoch end (atomic)
+        progress.json  live progress, rewritten every ~2 s while training
+
+Plots, reports and the grid read runs only through this module, so a crashed
+or half-finished grid, or one made on another machine, can still be read.
+Pure Python/NumPy; no Keras.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+import os
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from rethink.spec import RunSpec
+
+SPEC = "spec.json"
+ENV = "env.json"
+METRICS = "metrics.csv"
+RESULT = "result.json"
+CHECKPOINT = "checkpoint.npz"
+PROGRESS = "progress.json"
+
+# progress.json keys: step, total_steps, epoch, train_loss, train_acc, test_acc
+# (last evaluated, or null), images_per_s, seconds (elapsed training time),
+# updated (unix time), pid, host.
+
+# metrics.csv columns, in order. Training loss/accuracy are averaged over the
+# steps since the previous row; test columns are filled at epoch ends and at
+# the last step, empty elsewhere.
+METRICS_COLUMNS = (
+    "step",
+    "epoch",
+    "lr",
+    "train_loss",
+    "train_acc",
+    "test_loss",
+    "test_acc",
+    "seconds",
+    "images_per_s",
+)
+
+# result.json "status" values.
+COMPLETED, DIVERGED, FAILED, STOPPED = "completed", "diverged", "failed", "stopped"
+STATUSES = (COMPLETED, DIVERGED, FAILED, STOPPED)
+
+# result.json keys (all present; numbers may be null).
+RESULT_KEYS = (
+    "status",
+    "run_id",
+    "step",  # last step trained
+    "epoch",  # epochs trained, fractional
+    "train_loss",  # last row's training loss (averaged over its window)
+    "train_acc",
+    "test_loss",  # last evaluation on the test split
+    "test_acc",
+    "steps_to_fit",  # first row step with train_acc >= fit_threshold, else null
+    "steps_to_loss",  # first row step with train_loss <= loss_threshold, else null
+    "fit_threshold",
+    "loss_threshold",
+    "diverged_at_step",  # first row step whose loss was NaN/inf, else null
+    "wall_seconds",  # training time, resumed segments added up
+    "images_per_s",  # training images per second over the whole run
+    "error",  # one line for failed runs, else null
+)
+
+
+def atomic_write_text(path: Path, text: str) -> None:
+    """Write `text` to `path` so readers see the old file or the new one, never half."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _clean(value: Any) -> Any:
+    """JSON has no NaN/inf: write them as null."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _clean(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_clean(v) for v in value]
+    return value
+
+
+def write_json(path: Path, data: dict[str, Any]) -> None:
+    atomic_write_text(path, json.dumps(_clean(data), indent=2, sort_keys=True) + "\n")
+
+
+def read_json(path: Path) -> dict[str, Any] | None:
+    """The JSON object at `path`, or None if it is missing or unreadable."""
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
+@dataclass(frozen=True)
+class RunDir:
+    """A run folder on disk; reading never raises for a partial folder."""
+
+    path: Path
+
+    @property
+    def spec_path(self) -> Path:
+        return self.path / SPEC
+
+    @property
+    def env_path(self) -> Path:
+        return self.path / ENV
+
+    @property
+    def metrics_path(self) -> Path:
+        return self.path / METRICS
+
+    @property
+    def result_path(self) -> Path:
+        return self.path / RESULT
+
+    @property
+    def checkpoint_path(self) -> Path:
+        return self.path / CHECKPOINT
+
+    @property
+    def progress_path(self) -> Path:
+        return self.path / PROGRESS
+
+    def progress(self) -> dict[str, Any] | None:
+        return read_json(self.progress_path)
+
+    def spec(self) -> RunSpec | None:
+        data = read_json(self.spec_path)
+        if data is None:
+            return None
+        try:
+            return RunSpec.from_dict(data)
+        except (TypeError, ValueError):
+            return None
+
+    def env(self) -> dict[str, Any] | None:
+        return read_json(self.env_path)
+
+    def result(self) -> dict[str, Any] | None:
+        return read_json(self.result_path)
+
+    def status(self) -> str | None:
+        """result.json's status, or None while the run has not ended."""
+        result = self.result()
+        return None if result is None else result.get("status")
+
+    def is_completed(self) -> bool:
+        return self.status() == COMPLETED
+
+    def metrics_rows(self) -> list[dict[str, float | None]]:
+        """metrics.csv as dicts of floats (None for empty cells); [] if absent."""
+        return list(iter_metrics(self.metrics_path))
+
+
+def _num(cell: str) -> float | None:
+    if cell == "":
+        return None
+    try:
+        return float(cell)
+    except ValueError:
+        return None
+
+
+def iter_metrics(path: Path) -> Iterator[dict[str, float | None]]:
+    """Rows of a metrics.csv; a torn last line (a run killed mid-write) is skipped."""
+    try:
+        f = path.open(newline="")
+    except OSError:
+        return
+    with f:
+        reader = csv.DictReader(f)
+        for row in reader:
+            if None in row.values() or None in row:  # short or long row: torn write
+                continue
+            yield {k: _num(v) for k, v in row.items()}
+
+
+class MetricsWriter:
+    """Appends rows to metrics.csv, flushing each, so pandas can read it mid-run."""
+
+    def __init__(self, path: Path, keep_until_step: int | None = None) -> None:
+        """Open for appending; with `keep_until_step`, rows past it are dropped first.
+
+        Resuming from a checkpoint at step S keeps rows with step <= S, so the
+        resumed run's metrics equal an uninterrupted run's.
+        """
+        self.path = path
+        rows = list(iter_metrics(path)) if path.exists() else []
+        if keep_until_step is not None:
+            rows = [r for r in rows if r["step"] is not None and r["step"] <= keep_until_step]
+        else:
+            rows = []
+        text = ",".join(METRICS_COLUMNS) + "\n"
+        for r in rows:
+            text += ",".join(_fmt(r.get(c)) for c in METRICS_COLUMNS) + "\n"
+        atomic_write_text(path, text)
+        self._f = path.open("a", newline="")
+
+    def write(self, row: dict[str, Any]) -> None:
+        self._f.write(",".join(_fmt(row.get(c)) for c in METRICS_COLUMNS) + "\n")
+        self._f.flush()
+
+    def close(self) -> None:
+        self._f.close()
+
+
+def _fmt(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        if value.is_integer() and abs(value) < 1e15:
+            return str(int(value))
+        return repr(value)
+    return str(value)
+
+
+def find_runs(folder: Path) -> list[RunDir]:
+    """Run folders directly below `folder` (those holding a spec.json), sorted."""
+    if not folder.is_dir():
+        return []
+    return [RunDir(p) for p in sorted(folder.iterdir()) if (p / SPEC).is_file()]

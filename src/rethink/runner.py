@@ -1,0 +1,237 @@
+"""One run from spec to finished run folder: the edge where files are written.
+
+    result, code = execute(spec, Path("runs"), backend="jax", resume=False)
+
+Checks everything it can before any work (settings, data, the folder), then
+trains with `rethink.training.train`, writing metrics rows as they come,
+progress.json every ~2 s, a checkpoint at each epoch end and result.json
+last. Exit codes: 0 completed, 1 diverged or failed, 130 stopped (Ctrl-C or
+SIGTERM), 2 bad input (raised as RunError before anything is written).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import signal
+import socket
+import time
+import traceback
+from collections.abc import Iterator
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+from rethink.rundir import (
+    COMPLETED,
+    DIVERGED,
+    FAILED,
+    STOPPED,
+    MetricsWriter,
+    RunDir,
+    write_json,
+)
+from rethink.spec import RunSpec, SpecError
+from rethink.training import Checkpoint, Observer, Outcome
+
+EXIT_CODES = {COMPLETED: 0, DIVERGED: 1, FAILED: 1, STOPPED: 130}
+PROGRESS_EVERY_S = 2.0
+
+
+class RunError(ValueError):
+    """Bad input found before any work: one line, exit code 2, nothing written."""
+
+
+class FolderObserver:
+    """Writes rows, progress and checkpoints into the run folder; forwards to `display`."""
+
+    def __init__(self, run: RunDir, metrics: MetricsWriter, display: Observer | None) -> None:
+        self.run = run
+        self.metrics = metrics
+        self.display = display
+        self._last_progress = 0.0
+        self._host = socket.gethostname()
+
+    def on_row(self, row: dict[str, float | None]) -> None:
+        self.metrics.write(row)
+        if self.display:
+            self.display.on_row(row)
+
+    def on_progress(self, progress: dict[str, float | None]) -> None:
+        now = time.time()
+        if now - self._last_progress >= PROGRESS_EVERY_S:
+            self._last_progress = now
+            import os
+
+            write_json(self.run.progress_path, {**progress, "updated": now, "pid": os.getpid(), "host": self._host})
+        if self.display:
+            self.display.on_progress(progress)
+
+    def on_checkpoint(self, checkpoint: Checkpoint) -> None:
+        checkpoint.save(self.run.checkpoint_path)
+        if self.display:
+            self.display.on_checkpoint(checkpoint)
+
+
+@contextlib.contextmanager
+def _sigterm_as_interrupt() -> Iterator[None]:
+    """SIGTERM (a scheduler, a cancelled Ray task) ends the run like Ctrl-C."""
+
+    def handler(signum: int, frame: FrameType | None) -> None:
+        raise KeyboardInterrupt
+
+    try:
+        previous = signal.signal(signal.SIGTERM, handler)
+    except ValueError:  # not the main thread
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def check_out_folder(out: Path) -> None:
+    if out.exists() and not out.is_dir():
+        raise RunError(f"output folder {out} is a file")
+
+
+def prepare_folder(spec: RunSpec, out: Path, resume: bool) -> tuple[RunDir, dict[str, Any] | None]:
+    """The run folder and, when resuming a finished run, its final result."""
+    check_out_folder(out)
+    run = RunDir(out / spec.run_id)
+    if run.path.exists() and not run.path.is_dir():
+        raise RunError(f"run folder {run.path} is a file")
+    if run.spec_path.exists() and not resume:
+        raise RunError(f"run folder {run.path} already exists; add --resume to continue it")
+    result = run.result()
+    if resume and result is not None and result.get("status") in (COMPLETED, DIVERGED):
+        return run, result
+    return run, None
+
+
+def load_data(spec: RunSpec) -> tuple[Any, str, str]:
+    """(raw arrays, source description, sha256 of the source content)."""
+    import os
+
+    from rethink.data import DataError, load_cifar10, source_digest
+
+    source = spec.data or os.environ.get("RETHINK_DATA") or None
+    try:
+        raw = load_cifar10(source)
+        digest = source_digest(source) if source else "keras.datasets.cifar10"
+    except DataError as e:
+        raise RunError(str(e)) from None
+    n_train = len(raw[0][1])
+    if spec.train_subset is not None and spec.train_subset > n_train:
+        raise RunError(f"--train-subset {spec.train_subset} is larger than the {n_train} training images")
+    return raw, str(source or "keras.datasets.cifar10"), digest
+
+
+def _same_run(a: RunSpec, b: RunSpec, n_train: int) -> bool:
+    ra, rb = a.resolved(n_train).to_dict(), b.resolved(n_train).to_dict()
+    for d in (ra, rb):
+        d.pop("data", None)  # the same data may live at another path
+        d.pop("extra", None)
+    return ra == rb
+
+
+def execute(
+    spec: RunSpec,
+    out: Path,
+    backend: str,
+    resume: bool = False,
+    display: Observer | None = None,
+) -> tuple[dict[str, Any], int]:
+    """Train `spec` into `out/<run id>/`; return (result.json contents, exit code)."""
+    from rethink.lock import FolderLock, LockError
+
+    run, finished = prepare_folder(spec, out, resume)
+    if finished is not None:
+        return finished, EXIT_CODES.get(str(finished.get("status")), 1)
+    raw, source, digest = load_data(spec)
+    n_train = spec.train_subset or len(raw[0][1])
+    existing = run.spec()
+    if existing is not None and not _same_run(existing, spec, n_train):
+        raise RunError(f"run folder {run.path} holds a different spec; use another --out")
+    resolved = spec.resolved(n_train)
+    run.path.mkdir(parents=True, exist_ok=True)
+    lock = FolderLock(run.path)
+    try:
+        lock.acquire()
+    except LockError:
+        raise RunError(f"run folder {run.path} is in use by another rethink process") from None
+    try:
+        return _train_in_folder(resolved, raw, run, source, digest, backend, display)
+    finally:
+        lock.release()
+
+
+def _train_in_folder(
+    spec: RunSpec,
+    raw: Any,
+    run: RunDir,
+    source: str,
+    digest: str,
+    backend: str,
+    display: Observer | None,
+) -> tuple[dict[str, Any], int]:
+    from rethink.environment import describe
+    from rethink.inputs import prepare
+    from rethink.training import train
+
+    checkpoint = None
+    if run.checkpoint_path.exists():
+        try:
+            checkpoint = Checkpoint.load(run.checkpoint_path)
+        except (OSError, ValueError, KeyError) as e:
+            raise RunError(f"checkpoint {run.checkpoint_path} is unreadable ({e}); delete it to restart the run") from None
+    write_json(run.spec_path, spec.to_dict())
+    env = describe(backend)
+    env.update({"data_source": source, "data_sha256": digest, "started": time.time()})
+    if checkpoint is not None:
+        env["resumed_from_step"] = checkpoint.step
+    write_json(run.env_path, env)
+    run.result_path.unlink(missing_ok=True)  # a stopped/failed run is running again
+    metrics = MetricsWriter(run.metrics_path, keep_until_step=checkpoint.step if checkpoint else 0)
+    observer = FolderObserver(run, metrics, display)
+    try:
+        with _sigterm_as_interrupt():
+            try:
+                data = prepare(spec, raw)
+                outcome = train(spec, data, observer, resume=checkpoint)
+            except KeyboardInterrupt:
+                outcome = _bare_outcome(spec, STOPPED, checkpoint)
+            except Exception as e:
+                traceback.print_exc()
+                outcome = _bare_outcome(spec, FAILED, checkpoint, f"{type(e).__name__}: {e}".splitlines()[0])
+    finally:
+        metrics.close()
+    result = {"run_id": spec.run_id, **outcome.to_dict()}
+    write_json(run.result_path, result)
+    run.progress_path.unlink(missing_ok=True)
+    return result, EXIT_CODES[outcome.status]
+
+
+def _bare_outcome(spec: RunSpec, status: str, checkpoint: Checkpoint | None, error: str | None = None) -> Outcome:
+    meta = checkpoint.meta if checkpoint else {}
+    step = checkpoint.step if checkpoint else 0
+    return Outcome(
+        status=status,
+        step=step,
+        epoch=float(checkpoint.epoch) if checkpoint else 0.0,
+        train_loss=(meta.get("last_train") or [None, None])[0],
+        train_acc=(meta.get("last_train") or [None, None])[1],
+        test_loss=meta.get("test_loss"),
+        test_acc=meta.get("test_acc"),
+        steps_to_fit=meta.get("steps_to_fit"),
+        steps_to_loss=meta.get("steps_to_loss"),
+        fit_threshold=spec.fit_threshold,
+        loss_threshold=spec.loss_threshold,
+        diverged_at_step=None,
+        wall_seconds=round(float(meta.get("wall_seconds", 0.0)), 3),
+        images_per_s=None,
+        error=error,
+    )
+
+
+__all__ = ["EXIT_CODES", "RunError", "SpecError", "execute"]

@@ -1,0 +1,120 @@
+"""The training loop on tiny synthetic data: rows, schedule, resume, divergence."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from rethink.inputs import RunData
+from rethink.spec import RunSpec
+from rethink.training import Checkpoint, train
+
+
+def _data(n: int = 256, seed: int = 0) -> RunData:
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=(n, 28, 28, 3)).astype("float32")
+    y = rng.integers(0, 10, n).astype("int32")
+    return RunData(x, y, x[:64], y[:64])
+
+
+class Recorder:
+    def __init__(self, interrupt_after_row_step: int | None = None) -> None:
+        self.rows: list[dict[str, float | None]] = []
+        self.checkpoints: list[Checkpoint] = []
+        self.progress = 0
+        self.interrupt_after = interrupt_after_row_step
+
+    def on_row(self, row: dict[str, float | None]) -> None:
+        self.rows.append(row)
+        if self.interrupt_after is not None and row["step"] == self.interrupt_after:
+            raise KeyboardInterrupt
+
+    def on_progress(self, progress: dict[str, float | None]) -> None:
+        self.progress += 1
+
+    def on_checkpoint(self, checkpoint: Checkpoint) -> None:
+        self.checkpoints.append(checkpoint)
+
+
+def _spec(**kw: object) -> RunSpec:
+    base: dict[str, object] = dict(
+        model="mlp_1x512", steps=40, batch_size=32, log_every=5, learning_rate=0.01
+    )
+    base.update(kw)
+    return RunSpec(**base)  # type: ignore[arg-type]
+
+
+def test_rows_at_log_steps_and_epoch_ends_with_decayed_lr() -> None:
+    rec = Recorder()
+    out = train(_spec(steps=20), _data(256), rec)  # 8 steps per epoch
+    steps = [r["step"] for r in rec.rows]
+    assert steps == [5, 8, 10, 15, 16, 20]
+    epoch_rows = [r for r in rec.rows if r["test_acc"] is not None]
+    assert [r["step"] for r in epoch_rows] == [8, 16, 20]
+    lrs = {r["step"]: r["lr"] for r in rec.rows}
+    assert lrs[5] == pytest.approx(0.01)
+    assert lrs[10] == pytest.approx(0.01 * 0.95)
+    assert lrs[20] == pytest.approx(0.01 * 0.95**2)
+    assert out.status == "completed" and out.step == 20
+    assert [c.step for c in rec.checkpoints] == [8, 16]  # whole epochs only
+    assert out.test_acc == epoch_rows[-1]["test_acc"]
+    assert rec.progress >= 20
+
+
+def test_learns_a_memorizable_set() -> None:
+    out = train(_spec(steps=80, learning_rate=0.05), _data(128), Recorder())
+    assert out.train_acc is not None and out.train_acc > 0.9
+    assert out.steps_to_fit is not None and out.steps_to_fit <= 80
+
+
+def test_stop_at_fit_ends_early_with_a_final_row() -> None:
+    rec = Recorder()
+    out = train(_spec(steps=400, learning_rate=0.05, stop_at_fit=True), _data(128), rec)
+    assert out.status == "completed"
+    assert out.steps_to_fit is not None and out.step == out.steps_to_fit < 400
+    assert rec.rows[-1]["step"] == out.step and rec.rows[-1]["test_acc"] is not None
+    assert len({r["step"] for r in rec.rows}) == len(rec.rows)  # no duplicated step
+
+
+def test_resume_gives_the_same_metrics_as_an_uninterrupted_run() -> None:
+    spec, data = _spec(steps=24), _data(256)
+    full = Recorder()
+    train(spec, data, full)
+    first = Recorder(interrupt_after_row_step=10)  # after the epoch-1 checkpoint (step 8)
+    out = train(spec, data, first)
+    assert out.status == "stopped"
+    ckpt = first.checkpoints[-1]
+    assert ckpt.step == 8
+    second = Recorder()
+    train(spec, data, second, resume=ckpt)
+    resumed = [r for r in first.rows if r["step"] <= 8] + second.rows  # type: ignore[operator]
+    assert [r["step"] for r in resumed] == [r["step"] for r in full.rows]
+    for a, b in zip(resumed, full.rows, strict=True):
+        for key in ("lr", "train_loss", "train_acc", "test_loss", "test_acc"):
+            if a[key] is None:
+                assert b[key] is None
+            else:
+                assert a[key] == pytest.approx(b[key], rel=1e-4, abs=1e-6), (a["step"], key)
+
+
+def test_checkpoint_round_trips_through_a_file(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    rec = Recorder()
+    train(_spec(steps=8), _data(256), rec)
+    path = tmp_path / "checkpoint.npz"
+    rec.checkpoints[-1].save(path)
+    loaded = Checkpoint.load(path)
+    assert loaded.step == 8 and loaded.epoch == 1
+    assert len(loaded.weights) == len(rec.checkpoints[-1].weights)
+    for a, b in zip(loaded.weights, rec.checkpoints[-1].weights, strict=True):
+        np.testing.assert_array_equal(a, b)
+    assert loaded.meta["steps_to_fit"] == rec.checkpoints[-1].meta["steps_to_fit"]
+
+
+def test_huge_learning_rate_diverges() -> None:
+    rec = Recorder()
+    out = train(_spec(steps=40, learning_rate=1e8), _data(256), rec)
+    assert out.status == "diverged"
+    assert out.diverged_at_step is not None and out.diverged_at_step <= 40
+    assert out.step < 40 or not math.isfinite(rec.rows[-1]["train_loss"] or math.nan)
