@@ -23,7 +23,9 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         marker = item.get_closest_marker("requires_backend")
         if marker and backend not in marker.args:
-            item.add_marker(pytest.mark.skip(reason=f"needs backend {marker.args}, running {backend}"))
+            item.add_marker(
+                pytest.mark.skip(reason=f"needs backend {marker.args}, running {backend}")
+            )
 
 
 @pytest.fixture(scope="session")

@@ -34,7 +34,9 @@ def _rows(path: Path) -> list[dict[str, str]]:
 
 
 @pytest.mark.slow
-def test_true_labels_learn_and_random_labels_are_memorized(cifar_archive: Path, tmp_path: Path) -> None:
+def test_true_labels_learn_and_random_labels_are_memorized(
+    cifar_archive: Path, tmp_path: Path
+) -> None:
     data = ["--data", str(cifar_archive), "--out", str(tmp_path), "--quiet", *QUICK]
     code, out = rethink("run", "--model", "mlp_1x512", "--steps", "300", *data)
     assert code == 0, out
@@ -42,7 +44,9 @@ def test_true_labels_learn_and_random_labels_are_memorized(cifar_archive: Path, 
     assert true is not None and true["status"] == "completed"
     assert true["test_acc"] > 0.25  # chance is 0.10
 
-    code, out = rethink("run", "--model", "mlp_1x512", "--corruption", "random_labels", "--steps", "300", *data)
+    code, out = rethink(
+        "run", "--model", "mlp_1x512", "--corruption", "random_labels", "--steps", "300", *data
+    )
     assert code == 0, out
     rand = RunDir(tmp_path / "mlp_1x512-random_labels-s0").result()
     assert rand is not None
@@ -70,15 +74,29 @@ def test_true_labels_learn_and_random_labels_are_memorized(cifar_archive: Path, 
 def test_ctrl_c_keeps_the_checkpoint_and_resume_matches_an_uninterrupted_run(
     cifar_archive: Path, tmp_path: Path
 ) -> None:
-    args = ["--model", "mlp_1x512", "--steps", "400", "--log-every", "10", "--data", str(cifar_archive), *QUICK]
+    args = [
+        "--model",
+        "mlp_1x512",
+        "--steps",
+        "400",
+        "--log-every",
+        "10",
+        "--data",
+        str(cifar_archive),
+        *QUICK,
+    ]
     base = [sys.executable, "-m", "rethink", "run", *args, "--backend", BACKEND, "--quiet"]
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    straight = subprocess.run([*base, "--out", str(tmp_path / "a")], env=env, capture_output=True, text=True)
+    straight = subprocess.run(
+        [*base, "--out", str(tmp_path / "a")], env=env, capture_output=True, text=True
+    )
     assert straight.returncode == 0, straight.stderr[-2000:]
 
     out_b = tmp_path / "b"
     run = RunDir(out_b / "mlp_1x512-true_labels-s0")
-    proc = subprocess.Popen([*base, "--out", str(out_b)], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(
+        [*base, "--out", str(out_b)], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
     deadline = time.time() + 300
     while not run.checkpoint_path.exists() and time.time() < deadline and proc.poll() is None:
         time.sleep(0.05)
@@ -94,7 +112,9 @@ def test_ctrl_c_keeps_the_checkpoint_and_resume_matches_an_uninterrupted_run(
     again = subprocess.run([*base, "--out", str(out_b)], env=env, capture_output=True, text=True)
     assert again.returncode == 2 and "--resume" in again.stderr
 
-    resumed = subprocess.run([*base, "--out", str(out_b), "--resume"], env=env, capture_output=True, text=True)
+    resumed = subprocess.run(
+        [*base, "--out", str(out_b), "--resume"], env=env, capture_output=True, text=True
+    )
     assert resumed.returncode == 0, resumed.stderr[-2000:]
     a = _rows(tmp_path / "a" / "mlp_1x512-true_labels-s0" / "metrics.csv")
     b = _rows(run.metrics_path)
@@ -104,12 +124,17 @@ def test_ctrl_c_keeps_the_checkpoint_and_resume_matches_an_uninterrupted_run(
             if ra[key] == "":
                 assert rb[key] == ""
             else:
-                assert float(ra[key]) == pytest.approx(float(rb[key]), rel=1e-4, abs=1e-6), (ra["step"], key)
+                assert float(ra[key]) == pytest.approx(float(rb[key]), rel=1e-4, abs=1e-6), (
+                    ra["step"],
+                    key,
+                )
     result = run.result()
     assert result is not None and result["status"] == "completed" and result["step"] == 400
     # Resuming a completed run changes nothing.
     before = run.result_path.read_bytes()
-    done = subprocess.run([*base, "--out", str(out_b), "--resume"], env=env, capture_output=True, text=True)
+    done = subprocess.run(
+        [*base, "--out", str(out_b), "--resume"], env=env, capture_output=True, text=True
+    )
     assert done.returncode == 0 and run.result_path.read_bytes() == before
 
 
@@ -151,7 +176,15 @@ def test_bad_settings_fail_before_any_work(args: list[str], message: str, tmp_pa
 def test_train_subset_larger_than_the_data(tmp_path: Path, cifar_archive: Path) -> None:
     out = tmp_path / "out"
     code, text = rethink(
-        "run", "--model", "mlp_1x512", "--train-subset", "60000", "--data", str(cifar_archive), "--out", str(out)
+        "run",
+        "--model",
+        "mlp_1x512",
+        "--train-subset",
+        "60000",
+        "--data",
+        str(cifar_archive),
+        "--out",
+        str(out),
     )
     assert code == 2 and "larger than the 50000 training images" in text
     assert not out.exists()
@@ -166,6 +199,14 @@ def test_out_folder_that_is_a_file(tmp_path: Path) -> None:
 
 
 def test_missing_data_is_a_one_line_error(tmp_path: Path) -> None:
-    code, text = rethink("run", "--model", "mlp_1x512", "--data", str(tmp_path / "nope.tar.gz"), "--out", str(tmp_path / "o"))
+    code, text = rethink(
+        "run",
+        "--model",
+        "mlp_1x512",
+        "--data",
+        str(tmp_path / "nope.tar.gz"),
+        "--out",
+        str(tmp_path / "o"),
+    )
     assert code == 2 and "nope.tar.gz" in text
     assert not (tmp_path / "o").exists()

@@ -74,9 +74,9 @@ def augment(x: np.ndarray, seed: int, epoch: int, pad: int = 4) -> np.ndarray:
     rng = np.random.default_rng([seed, _AUGMENT, epoch])
     n, h, w, _ = x.shape
     padded = np.pad(x, ((0, 0), (pad, pad), (pad, pad), (0, 0)))
-    dy = rng.integers(0, 2 * pad + 1, n)
-    dx = rng.integers(0, 2 * pad + 1, n)
-    flip = rng.random(n) < 0.5
+    dy = np.asarray(rng.integers(0, 2 * pad + 1, size=(n,)))
+    dx = np.asarray(rng.integers(0, 2 * pad + 1, size=(n,)))
+    flip = np.asarray(rng.random(size=(n,))) < 0.5
     rows = dy[:, None] + np.arange(h)[None, :]  # (n, h)
     cols = dx[:, None] + np.arange(w)[None, :]  # (n, w)
     cols = np.where(flip[:, None], cols[:, ::-1], cols)

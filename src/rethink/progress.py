@@ -39,7 +39,9 @@ class BarDisplay:
             TimeRemainingColumn(),
             console=console,
         )
-        self.task = self.progress.add_task(title, total=total, completed=start, loss="-", acc="-", test="-", ips="-")
+        self.task = self.progress.add_task(
+            title, total=total, completed=start, loss="-", acc="-", test="-", ips="-"
+        )
 
     def __enter__(self) -> BarDisplay:
         self.progress.start()
@@ -104,7 +106,9 @@ class LineDisplay:
         pass
 
 
-def display_for(console: Console, title: str, total: int, start: int = 0) -> BarDisplay | LineDisplay:
+def display_for(
+    console: Console, title: str, total: int, start: int = 0
+) -> BarDisplay | LineDisplay:
     if console.is_terminal:
         return BarDisplay(console, title, total, start)
     return LineDisplay(console, title, total)

@@ -62,7 +62,10 @@ class FolderObserver:
             self._last_progress = now
             import os
 
-            write_json(self.run.progress_path, {**progress, "updated": now, "pid": os.getpid(), "host": self._host})
+            write_json(
+                self.run.progress_path,
+                {**progress, "updated": now, "pid": os.getpid(), "host": self._host},
+            )
         if self.display:
             self.display.on_progress(progress)
 
@@ -123,7 +126,9 @@ def load_data(spec: RunSpec) -> tuple[Any, str, str]:
         raise RunError(str(e)) from None
     n_train = len(raw[0][1])
     if spec.train_subset is not None and spec.train_subset > n_train:
-        raise RunError(f"--train-subset {spec.train_subset} is larger than the {n_train} training images")
+        raise RunError(
+            f"--train-subset {spec.train_subset} is larger than the {n_train} training images"
+        )
     return raw, str(source or "keras.datasets.cifar10"), digest
 
 
@@ -184,7 +189,9 @@ def _train_in_folder(
         try:
             checkpoint = Checkpoint.load(run.checkpoint_path)
         except (OSError, ValueError, KeyError) as e:
-            raise RunError(f"checkpoint {run.checkpoint_path} is unreadable ({e}); delete it to restart the run") from None
+            raise RunError(
+                f"checkpoint {run.checkpoint_path} is unreadable ({e}); delete it to restart the run"
+            ) from None
     write_json(run.spec_path, spec.to_dict())
     env = describe(backend)
     env.update({"data_source": source, "data_sha256": digest, "started": time.time()})
@@ -203,7 +210,9 @@ def _train_in_folder(
                 outcome = _bare_outcome(spec, STOPPED, checkpoint)
             except Exception as e:
                 traceback.print_exc()
-                outcome = _bare_outcome(spec, FAILED, checkpoint, f"{type(e).__name__}: {e}".splitlines()[0])
+                outcome = _bare_outcome(
+                    spec, FAILED, checkpoint, f"{type(e).__name__}: {e}".splitlines()[0]
+                )
     finally:
         metrics.close()
     result = {"run_id": spec.run_id, **outcome.to_dict()}
@@ -212,7 +221,9 @@ def _train_in_folder(
     return result, EXIT_CODES[outcome.status]
 
 
-def _bare_outcome(spec: RunSpec, status: str, checkpoint: Checkpoint | None, error: str | None = None) -> Outcome:
+def _bare_outcome(
+    spec: RunSpec, status: str, checkpoint: Checkpoint | None, error: str | None = None
+) -> Outcome:
     meta = checkpoint.meta if checkpoint else {}
     step = checkpoint.step if checkpoint else 0
     return Outcome(

@@ -137,7 +137,8 @@ class _Tracker:
         self.steps_to_loss: int | None = meta.get("steps_to_loss")
         self.test_loss: float | None = meta.get("test_loss")
         self.test_acc: float | None = meta.get("test_acc")
-        self.last_train: tuple[float | None, float | None] = tuple(meta.get("last_train", (None, None)))  # type: ignore[assignment]
+        last = meta.get("last_train") or (None, None)
+        self.last_train: tuple[float | None, float | None] = (last[0], last[1])
         self.diverged_at: int | None = None
         self.t0 = time.perf_counter()
         self.train_seconds = 0.0  # this segment, fit() time only
@@ -313,11 +314,14 @@ def snapshot(model: Any, step: int, epoch: int, meta: dict[str, Any]) -> Checkpo
 
 def restore(model: Any, checkpoint: Checkpoint) -> None:
     """Load a checkpoint's arrays into a freshly built model; ValueError if it does not fit."""
-    pairs = [*zip(model.variables, checkpoint.weights), *zip(model.optimizer.variables, checkpoint.optimizer)]
     if len(checkpoint.weights) != len(model.variables) or len(checkpoint.optimizer) != len(
         model.optimizer.variables
     ):
         raise ValueError("checkpoint does not match this model and optimizer")
+    pairs = [
+        *zip(model.variables, checkpoint.weights, strict=True),
+        *zip(model.optimizer.variables, checkpoint.optimizer, strict=True),
+    ]
     for var, arr in pairs:
         if tuple(var.shape) != tuple(arr.shape):
             raise ValueError(f"checkpoint shape {arr.shape} does not match {var.path} {var.shape}")
@@ -362,14 +366,24 @@ def train(
             tracker._begin_epoch(epoch)
             callback.last_k = steps
             tracker.start_fit()
-            model.fit(x, data.y_train[order], batch_size=bs, epochs=1, shuffle=False, verbose=0, callbacks=[callback])
+            model.fit(
+                x,
+                data.y_train[order],
+                batch_size=bs,
+                epochs=1,
+                shuffle=False,
+                verbose=0,
+                callbacks=[callback],
+            )
             tracker.end_fit()
             tracker.step = epoch * tracker.spe + tracker.k
             if tracker.diverged_at is not None:
                 tracker.emit_row(tracker.step)
                 status = DIVERGED
                 break
-            test = model.evaluate(data.x_test, data.y_test, batch_size=EVAL_BATCH, verbose=0, return_dict=True)
+            test = model.evaluate(
+                data.x_test, data.y_test, batch_size=EVAL_BATCH, verbose=0, return_dict=True
+            )
             tracker.test_loss, tracker.test_acc = float(test["loss"]), float(test["acc"])
             tracker.emit_row(tracker.step, (tracker.test_loss, tracker.test_acc))
             if tracker.diverged_at is not None:

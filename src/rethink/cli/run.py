@@ -7,8 +7,8 @@ from typing import Annotated
 
 import typer
 
-from rethink.spec import RunSpec
 from rethink.cli import BackendOption, app, console, err_console, fail, use_backend
+from rethink.spec import RunSpec
 
 
 @app.command("run")
@@ -23,33 +23,70 @@ def run_command(
             help="true_labels, partial_labels, random_labels, shuffled_pixels, random_pixels or gaussian."
         ),
     ] = "true_labels",
-    level: Annotated[float | None, typer.Option(help="Label-corruption probability p, partial_labels only.")] = None,
-    seed: Annotated[int, typer.Option(help="Seed of the corruption, initialization and data order.")] = 0,
-    steps: Annotated[int | None, typer.Option(help="Training steps [default: 25000].", show_default=False)] = None,
-    epochs: Annotated[int | None, typer.Option(help="Train whole epochs instead of --steps.")] = None,
+    level: Annotated[
+        float | None, typer.Option(help="Label-corruption probability p, partial_labels only.")
+    ] = None,
+    seed: Annotated[
+        int, typer.Option(help="Seed of the corruption, initialization and data order.")
+    ] = 0,
+    steps: Annotated[
+        int | None, typer.Option(help="Training steps [default: 25000].", show_default=False)
+    ] = None,
+    epochs: Annotated[
+        int | None, typer.Option(help="Train whole epochs instead of --steps.")
+    ] = None,
     batch_size: Annotated[int, typer.Option(help="Images per step.")] = 128,
     lr: Annotated[
-        float | None, typer.Option(help="Initial learning rate [default: 0.1 Inception, 0.01 others].", show_default=False)
+        float | None,
+        typer.Option(
+            help="Initial learning rate [default: 0.1 Inception, 0.01 others].", show_default=False
+        ),
     ] = None,
     lr_decay: Annotated[float, typer.Option(help="Learning-rate factor after every epoch.")] = 0.95,
     momentum: Annotated[float, typer.Option(help="SGD momentum.")] = 0.9,
-    weight_decay: Annotated[float, typer.Option(help="L2 penalty on kernels (Table 1 uses 5e-4).")] = 0.0,
-    augment: Annotated[bool, typer.Option(help="Random crop (pad 4) + horizontal flip (Table 1).")] = False,
-    train_subset: Annotated[int | None, typer.Option(help="Train on a seeded class-balanced subset of N images.")] = None,
-    test_subset: Annotated[int | None, typer.Option(help="Evaluate on a class-balanced subset of N test images.")] = None,
-    precision: Annotated[str, typer.Option(help="float32, mixed_bfloat16 or mixed_float16.")] = "float32",
-    stop_at_fit: Annotated[bool, typer.Option(help="Stop once training accuracy reaches --fit-threshold.")] = False,
-    fit_threshold: Annotated[float, typer.Option(help="Training accuracy that counts as fitted.")] = 1.0,
-    loss_threshold: Annotated[float, typer.Option(help="Training loss for 'steps to loss'.")] = 0.01,
-    log_every: Annotated[int, typer.Option(help="A metrics row every N steps (and at each epoch end).")] = 100,
+    weight_decay: Annotated[
+        float, typer.Option(help="L2 penalty on kernels (Table 1 uses 5e-4).")
+    ] = 0.0,
+    augment: Annotated[
+        bool, typer.Option(help="Random crop (pad 4) + horizontal flip (Table 1).")
+    ] = False,
+    train_subset: Annotated[
+        int | None, typer.Option(help="Train on a seeded class-balanced subset of N images.")
+    ] = None,
+    test_subset: Annotated[
+        int | None, typer.Option(help="Evaluate on a class-balanced subset of N test images.")
+    ] = None,
+    precision: Annotated[
+        str, typer.Option(help="float32, mixed_bfloat16 or mixed_float16.")
+    ] = "float32",
+    stop_at_fit: Annotated[
+        bool, typer.Option(help="Stop once training accuracy reaches --fit-threshold.")
+    ] = False,
+    fit_threshold: Annotated[
+        float, typer.Option(help="Training accuracy that counts as fitted.")
+    ] = 1.0,
+    loss_threshold: Annotated[
+        float, typer.Option(help="Training loss for 'steps to loss'.")
+    ] = 0.01,
+    log_every: Annotated[
+        int, typer.Option(help="A metrics row every N steps (and at each epoch end).")
+    ] = 100,
     data: Annotated[
         str | None,
-        typer.Option(help="CIFAR-10 source: archive or folder [default: $RETHINK_DATA, else Keras download].", show_default=False),
+        typer.Option(
+            help="CIFAR-10 source: archive or folder [default: $RETHINK_DATA, else Keras download].",
+            show_default=False,
+        ),
     ] = None,
     out: Annotated[Path, typer.Option(help="Folder the run folder is created in.")] = Path("runs"),
-    resume: Annotated[bool, typer.Option(help="Continue the run folder from its last checkpoint.")] = False,
+    resume: Annotated[
+        bool, typer.Option(help="Continue the run folder from its last checkpoint.")
+    ] = False,
     spec_file: Annotated[
-        Path | None, typer.Option("--spec", help="Read every setting from a spec.json (other settings ignored).")
+        Path | None,
+        typer.Option(
+            "--spec", help="Read every setting from a spec.json (other settings ignored)."
+        ),
     ] = None,
     quiet: Annotated[bool, typer.Option(help="No progress display.")] = False,
     backend: BackendOption = None,
@@ -69,7 +106,9 @@ def run_command(
             spec = _read_spec(spec_file)
         else:
             if model is None:
-                fail("missing --model (one of inception, inception_no_bn, alexnet, mlp_1x512, mlp_3x512)")
+                fail(
+                    "missing --model (one of inception, inception_no_bn, alexnet, mlp_1x512, mlp_3x512)"
+                )
             spec = RunSpec(
                 model=model,
                 corruption=corruption,
