@@ -118,3 +118,29 @@ def test_huge_learning_rate_diverges() -> None:
     assert out.status == "diverged"
     assert out.diverged_at_step is not None and out.diverged_at_step <= 40
     assert out.step < 40 or not math.isfinite(rec.rows[-1]["train_loss"] or math.nan)
+
+
+def test_several_steps_per_execution_give_the_same_metrics() -> None:
+    spec, data = _spec(steps=22, log_every=4), _data(256)  # 8 steps per epoch
+    plain, fast = Recorder(), Recorder()
+    train(spec, data, plain, steps_per_execution=1)
+    out = train(spec, data, fast, steps_per_execution=4)
+    assert out.step == 22
+    assert [r["step"] for r in fast.rows] == [r["step"] for r in plain.rows]
+    for a, b in zip(fast.rows, plain.rows, strict=True):
+        for key in ("train_loss", "train_acc", "test_loss", "test_acc"):
+            if a[key] is None:
+                assert b[key] is None
+            else:
+                assert a[key] == pytest.approx(b[key], rel=1e-4, abs=1e-6), (a["step"], key)
+
+
+def test_steps_per_execution_is_capped_to_divide_rows_and_epochs() -> None:
+    from rethink.training import effective_steps_per_execution
+
+    spec = RunSpec(model="inception")  # log_every 100
+    assert effective_steps_per_execution(32, spec, 390, 25_000) == 10
+    assert effective_steps_per_execution(1, spec, 390, 25_000) == 1
+    assert effective_steps_per_execution(4, spec, 390, 25_000) == 2
+    assert effective_steps_per_execution(64, _spec(log_every=64), 128, 1280) == 64
+    assert effective_steps_per_execution(64, _spec(log_every=64), 128, 1290) == 2  # last epoch 10

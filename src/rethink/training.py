@@ -282,7 +282,19 @@ class _Tracker:
         )
 
 
-def build_model(spec: RunSpec, input_shape: tuple[int, ...], spe: int) -> Any:
+def effective_steps_per_execution(requested: int, spec: RunSpec, spe: int, total: int) -> int:
+    """The largest k <= requested dividing log_every, steps per epoch and the last epoch.
+
+    Keras reports to callbacks every k steps; keeping rows and epoch ends on
+    multiples of k makes the metrics identical whatever k is.
+    """
+    limit = math.gcd(math.gcd(spec.log_every, spe), total % spe)
+    return max(d for d in range(1, max(1, min(requested, limit)) + 1) if limit % d == 0)
+
+
+def build_model(
+    spec: RunSpec, input_shape: tuple[int, ...], spe: int, steps_per_execution: int = 1
+) -> Any:
     """The compiled model and optimizer of the protocol (Keras imported here)."""
     import keras
 
@@ -299,6 +311,7 @@ def build_model(spec: RunSpec, input_shape: tuple[int, ...], spe: int) -> Any:
         optimizer=optimizer,
         loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
         metrics=[keras.metrics.SparseCategoricalAccuracy(name="acc")],
+        steps_per_execution=steps_per_execution,
     )
     optimizer.build(model.trainable_variables)
     return model
@@ -333,15 +346,24 @@ def train(
     data: RunData,
     observer: Observer | None = None,
     resume: Checkpoint | None = None,
+    steps_per_execution: int = 1,
 ) -> Outcome:
-    """Train `spec` (resolved) on `data`; KeyboardInterrupt ends it as `stopped`."""
+    """Train `spec` (resolved) on `data`; KeyboardInterrupt ends it as `stopped`.
+
+    `steps_per_execution` > 1 runs several steps per dispatch (fewer host
+    round trips on accelerators); it is capped to divide `log_every` and the
+    steps per epoch, so the metrics do not depend on it.
+    """
     import keras
 
     observer = observer or NullObserver()
     n = len(data.y_train)
     spec = spec.resolved(n)
     tracker = _Tracker(spec, n, observer, resume)
-    model = build_model(spec, data.x_train.shape[1:], tracker.spe)
+    k = effective_steps_per_execution(steps_per_execution, spec, tracker.spe, tracker.total)
+    if keras.backend.backend() == "torch":
+        k = 1  # Keras's torch trainer runs one step per dispatch only
+    model = build_model(spec, data.x_train.shape[1:], tracker.spe, k)
     if resume is not None:
         restore(model, resume)
 
