@@ -121,7 +121,7 @@ def load_data(spec: RunSpec) -> tuple[Any, str, str]:
     source = spec.data or os.environ.get("RETHINK_DATA") or None
     try:
         raw = load_cifar10(source)
-        digest = source_digest(source) if source else "keras.datasets.cifar10"
+        digest = source_digest(source)
     except DataError as e:
         raise RunError(str(e)) from None
     n_train = len(raw[0][1])
@@ -146,6 +146,7 @@ def execute(
     backend: str,
     resume: bool = False,
     display: Observer | None = None,
+    steps_per_execution: int = 1,
 ) -> tuple[dict[str, Any], int]:
     """Train `spec` into `out/<run id>/`; return (result.json contents, exit code)."""
     from rethink.lock import FolderLock, LockError
@@ -166,7 +167,9 @@ def execute(
     except LockError:
         raise RunError(f"run folder {run.path} is in use by another rethink process") from None
     try:
-        return _train_in_folder(resolved, raw, run, source, digest, backend, display)
+        return _train_in_folder(
+            resolved, raw, run, source, digest, backend, display, steps_per_execution
+        )
     finally:
         lock.release()
 
@@ -179,6 +182,7 @@ def _train_in_folder(
     digest: str,
     backend: str,
     display: Observer | None,
+    steps_per_execution: int,
 ) -> tuple[dict[str, Any], int]:
     from rethink.environment import describe
     from rethink.inputs import prepare
@@ -194,7 +198,14 @@ def _train_in_folder(
             ) from None
     write_json(run.spec_path, spec.to_dict())
     env = describe(backend)
-    env.update({"data_source": source, "data_sha256": digest, "started": time.time()})
+    env.update(
+        {
+            "data_source": source,
+            "data_sha256": digest,
+            "started": time.time(),
+            "steps_per_execution": steps_per_execution,
+        }
+    )
     if checkpoint is not None:
         env["resumed_from_step"] = checkpoint.step
     write_json(run.env_path, env)
@@ -205,7 +216,9 @@ def _train_in_folder(
         with _sigterm_as_interrupt():
             try:
                 data = prepare(spec, raw)
-                outcome = train(spec, data, observer, resume=checkpoint)
+                outcome = train(
+                    spec, data, observer, resume=checkpoint, steps_per_execution=steps_per_execution
+                )
             except KeyboardInterrupt:
                 outcome = _bare_outcome(spec, STOPPED, checkpoint)
             except Exception as e:

@@ -88,6 +88,12 @@ def run_command(
             "--spec", help="Read every setting from a spec.json (other settings ignored)."
         ),
     ] = None,
+    steps_per_execution: Annotated[
+        int,
+        typer.Option(
+            help="Steps per dispatch (JAX, TensorFlow); capped to divide --log-every. Same metrics."
+        ),
+    ] = 1,
     quiet: Annotated[bool, typer.Option(help="No progress display.")] = False,
     backend: BackendOption = None,
 ) -> None:
@@ -133,6 +139,8 @@ def run_command(
             )
     except SpecError as e:
         fail(str(e))
+    if steps_per_execution < 1:
+        fail(f"steps per execution must be positive, got {steps_per_execution}")
     name = use_backend(backend, quiet=quiet)
 
     from rethink.progress import display_for
@@ -141,10 +149,19 @@ def run_command(
     total = spec.steps or 0
     try:
         if quiet:
-            result, code = execute(spec, out, backend=name, resume=resume)
+            result, code = execute(
+                spec, out, backend=name, resume=resume, steps_per_execution=steps_per_execution
+            )
         else:
             with display_for(err_console, spec.run_id, total) as display:
-                result, code = execute(spec, out, backend=name, resume=resume, display=display)
+                result, code = execute(
+                    spec,
+                    out,
+                    backend=name,
+                    resume=resume,
+                    display=display,
+                    steps_per_execution=steps_per_execution,
+                )
     except RunError as e:
         fail(str(e))
     status = result.get("status")
