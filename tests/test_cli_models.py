@@ -1,0 +1,69 @@
+"""`rethink models`, `--help` and backend selection through the CLI."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+from typer.testing import CliRunner
+
+import rethink.cli as cli
+from rethink import backend
+from rethink.models import PAPER_PARAMETERS
+
+cli._register()
+runner = CliRunner()
+BACKEND = os.environ.get("KERAS_BACKEND", "tensorflow")
+
+
+def test_models_table_shows_built_counts_beside_the_papers() -> None:
+    result = runner.invoke(cli.app, ["models", "--backend", BACKEND])
+    assert result.exit_code == 0, result.output
+    for name, count in PAPER_PARAMETERS.items():
+        line = next(line for line in result.output.splitlines() if f" {name} " in line)
+        assert line.count(f"{count:,}") == 2  # built == paper
+
+
+def test_help_is_instant_and_imports_no_keras() -> None:
+    code = "import sys; from rethink.cli import app, _register; _register(); print('keras' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
+
+
+def test_unknown_backend_is_a_one_line_error() -> None:
+    result = runner.invoke(cli.app, ["models", "--backend", "theano"])
+    assert result.exit_code == 2
+    assert "unknown backend 'theano'" in result.output
+    assert len(result.output.strip().splitlines()) == 1
+
+
+def test_uninstalled_backend_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(backend, "installed", lambda name: name != "jax")
+    monkeypatch.delitem(sys.modules, "keras", raising=False)
+    with pytest.raises(backend.BackendError, match=r"pip install 'rethink\[jax\]'"):
+        backend.select("jax")
+
+
+def test_flag_beats_environment_and_keras_cannot_switch(monkeypatch: pytest.MonkeyPatch) -> None:
+    import keras  # noqa: F401  (imported with this process's backend)
+
+    monkeypatch.setenv("KERAS_BACKEND", BACKEND)
+    assert backend.select(None) == (BACKEND, "KERAS_BACKEND")
+    other = next(b for b in backend.BACKENDS if b != BACKEND)
+    monkeypatch.setattr(backend, "installed", lambda name: True)
+    with pytest.raises(backend.BackendError, match="already imported"):
+        backend.select(other)
+
+
+def test_first_installed_backend_is_chosen_and_said(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("KERAS_BACKEND", raising=False)
+    monkeypatch.delitem(sys.modules, "keras", raising=False)
+    monkeypatch.setattr(backend, "installed", lambda name: name in ("torch", "tensorflow"))
+    assert backend.select(None) == ("torch", "first installed")
+    assert os.environ["KERAS_BACKEND"] == "torch"
+    monkeypatch.delenv("KERAS_BACKEND")
+    monkeypatch.setattr(backend, "installed", lambda name: False)
+    with pytest.raises(backend.BackendError, match="no Keras backend is installed"):
+        backend.select(None)
