@@ -7,7 +7,8 @@ Keras fixes its backend at import time, so the CLI calls `select()` first:
 
 Order of precedence: the explicit argument (`--backend`), then the
 `KERAS_BACKEND` environment variable, then the first installed of jax,
-torch, tensorflow (fastest first, see docs/benchmarks.md).
+torch, tensorflow (the order of GPU throughput in the pre-rethink baseline;
+on CPUs tensorflow measured fastest, see docs/benchmarks.md).
 """
 
 from __future__ import annotations

@@ -30,7 +30,7 @@ def run_command(
         int, typer.Option(help="Seed of the corruption, initialization and data order.")
     ] = 0,
     steps: Annotated[
-        int | None, typer.Option(help="Training steps [default: 25000].", show_default=False)
+        int | None, typer.Option(help="Training steps (default: 25000).", show_default=False)
     ] = None,
     epochs: Annotated[
         int | None, typer.Option(help="Train whole epochs instead of --steps.")
@@ -39,7 +39,7 @@ def run_command(
     lr: Annotated[
         float | None,
         typer.Option(
-            help="Initial learning rate [default: 0.1 Inception, 0.01 others].", show_default=False
+            help="Initial learning rate (default: 0.1 Inception, 0.01 others).", show_default=False
         ),
     ] = None,
     lr_decay: Annotated[float, typer.Option(help="Learning-rate factor after every epoch.")] = 0.95,
@@ -74,7 +74,7 @@ def run_command(
     data: Annotated[
         str | None,
         typer.Option(
-            help="CIFAR-10 source: archive or folder [default: $RETHINK_DATA, else Keras download].",
+            help="CIFAR-10 source: archive or folder (default: $RETHINK_DATA, else Keras download).",
             show_default=False,
         ),
     ] = None,
