@@ -17,7 +17,7 @@ from rethink.figures import (
     seed_curves,
     write_figures,
 )
-from rethink.report import Run, load_grid, randomization_label
+from rethink.summary import Run, load_grid, randomization_label
 from run_folders import error_at_level, level_sweep, randomization_grid, spec_for, write_run
 
 MODELS = ("mlp_1x512", "alexnet")

@@ -12,24 +12,18 @@ from rich.console import Console
 
 from rethink import paper
 from rethink.report import (
-    INCOMPLETE,
     NOT_ENOUGH,
     NOT_SUPPORTED,
-    START_LOSS,
     SUPPORTED,
-    RunSummary,
     build_report,
     claim_fitted,
     claim_slow_start,
     claim_test_error,
-    load_grid,
-    render_markdown,
-    render_rich,
-    report_dict,
-    run_dirs,
     slowdowns,
     table1,
 )
+from rethink.report_render import render_markdown, render_rich, report_dict
+from rethink.summary import INCOMPLETE, START_LOSS, RunSummary, load_grid, run_dirs
 from run_folders import (
     FIT_STEPS,
     error_at_level,

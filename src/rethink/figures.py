@@ -26,9 +26,9 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
-from rethink.report import CHANCE_LOSS, Run, randomization_label
 from rethink.rundir import COMPLETED
 from rethink.spec import MODELS
+from rethink.summary import CHANCE_LOSS, Run, randomization_label
 
 WIDTH, HEIGHT = 3.4, 2.6  # inches: one column of the paper
 MAX_POINTS = 1000  # points of the common step grid

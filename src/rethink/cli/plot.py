@@ -20,9 +20,11 @@ from typing import Annotated
 import typer
 
 from rethink.cli import app, console, err_console, fail
-from rethink.report import Grid, build_report, load_grid, render_markdown, render_rich
-from rethink.report import report_dict as _report_dict
+from rethink.report import build_report
+from rethink.report_render import render_markdown, render_rich
+from rethink.report_render import report_dict as _report_dict
 from rethink.rundir import atomic_write_text
+from rethink.summary import Grid, load_grid
 
 FIGURE_FORMATS = ("png", "pdf", "svg")
 
