@@ -1,0 +1,406 @@
+"""`rethink grid`: train a grid of runs in worker processes, with a live table.
+
+Parses and wires only: the grid is `rethink.grid`, the folder lock
+`rethink.lock`, the workers `rethink.executor`, the view `rethink.live`.
+Keras is never imported here; the workers train.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from rethink.cli import BackendOption, app, console, fail, use_backend
+from rethink.executor import Executor, WorkerCommand, exit_code, rethink_worker
+from rethink.grid import (
+    PRESET_HELP,
+    PRESETS,
+    GridError,
+    GridSpec,
+    difference,
+    expand,
+    grid_of,
+    next_output_dir,
+    read_record,
+    record,
+    select,
+    write_record,
+)
+from rethink.live import reporter_for, summary
+from rethink.lock import LOCK_FILE, FolderLock, LockError
+from rethink.rundir import RunDir
+from rethink.spec import RunSpec
+
+T = TypeVar("T")
+LOG_WIDTH = 160  # tables printed to a log file or pipe
+
+# The worker command; tests swap in a fake worker here.
+worker_command: WorkerCommand = rethink_worker
+
+
+class Preset(StrEnum):
+    paper = "paper"
+    smoke = "smoke"
+    fig1b = "fig1b"
+    table1 = "table1"
+
+
+_PRESETS_HELP = "; ".join(f"{k}: {v}" for k, v in PRESET_HELP.items())
+
+
+@app.command("grid")
+def grid_command(
+    preset: Annotated[
+        Preset | None, typer.Option(help=f"Which grid (default: paper). {_PRESETS_HELP}.")
+    ] = None,
+    models: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--models",
+            "-m",
+            metavar="NAMES",
+            help="Models to train (repeat or comma list).",
+            show_default=False,
+        ),
+    ] = None,
+    corruptions: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--corruptions",
+            "-c",
+            metavar="NAMES",
+            help="Randomizations to train (repeat or comma list).",
+            show_default=False,
+        ),
+    ] = None,
+    levels: Annotated[
+        list[str] | None,
+        typer.Option(
+            metavar="P,P,...",
+            help="Add partial-label runs at these levels, e.g. 0,0.2,0.4,0.6,0.8,1.",
+            show_default=False,
+        ),
+    ] = None,
+    seeds: Annotated[
+        int | None, typer.Option(help="Repeat every run with seeds 0..N-1.", show_default=False)
+    ] = None,
+    steps: Annotated[
+        int | None, typer.Option(help="Training steps of each run.", show_default=False)
+    ] = None,
+    epochs: Annotated[
+        int | None,
+        typer.Option(help="Train each run for N epochs instead of --steps.", show_default=False),
+    ] = None,
+    batch_size: Annotated[int | None, typer.Option(help="Batch size.", show_default=False)] = None,
+    lr: Annotated[
+        float | None,
+        typer.Option(
+            help="Initial learning rate (default: the model's paper value).", show_default=False
+        ),
+    ] = None,
+    lr_decay: Annotated[
+        float | None,
+        typer.Option(help="Learning-rate factor after each epoch.", show_default=False),
+    ] = None,
+    weight_decay: Annotated[
+        float | None, typer.Option(help="L2 weight decay on kernels.", show_default=False)
+    ] = None,
+    augment: Annotated[
+        bool | None,
+        typer.Option(help="Random crop (pad 4) and horizontal flip.", show_default=False),
+    ] = None,
+    train_subset: Annotated[
+        int | None, typer.Option(help="Train on a seeded subset of N images.", show_default=False)
+    ] = None,
+    test_subset: Annotated[
+        int | None, typer.Option(help="Test on a seeded subset of N images.", show_default=False)
+    ] = None,
+    precision: Annotated[
+        str | None,
+        typer.Option(help="float32, mixed_bfloat16 or mixed_float16.", show_default=False),
+    ] = None,
+    stop_at_fit: Annotated[
+        bool | None,
+        typer.Option(help="Stop a run once it fits its training set.", show_default=False),
+    ] = None,
+    log_every: Annotated[
+        int | None, typer.Option(help="A metrics row every N steps.", show_default=False)
+    ] = None,
+    data: Annotated[
+        Path | None,
+        typer.Option(
+            help="CIFAR-10 source (e.g. cifar10-jpeg.tar.gz); default: $RETHINK_DATA or Keras.",
+            show_default=False,
+        ),
+    ] = None,
+    backend: BackendOption = None,
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            help="Grid folder (default: the next free output_N/ here).", show_default=False
+        ),
+    ] = None,
+    resume: Annotated[
+        Path | None,
+        typer.Option(
+            help="Continue the grid in this folder, with the settings in its grid.json.",
+            show_default=False,
+        ),
+    ] = None,
+    jobs: Annotated[
+        str, typer.Option(help="Runs at once: a number, or auto (one per --gpus entry, 1 on CPU).")
+    ] = "1",
+    gpus: Annotated[
+        str | None,
+        typer.Option(
+            help="GPUs to spread runs over, e.g. 0,1 (sets CUDA_VISIBLE_DEVICES per run).",
+            show_default=False,
+        ),
+    ] = None,
+    dry_run: Annotated[bool, typer.Option(help="List the runs and exit; create nothing.")] = False,
+) -> None:
+    """Train a grid of runs (default: the paper's 5 models x 5 randomizations), one worker process each.
+
+    Shows a live table; without a terminal, plain lines. Ctrl-C stops cleanly,
+    and `rethink grid --resume DIR` (or the same command again) skips completed
+    and diverged runs and continues the others from their checkpoints.
+    Exit code 0 if every run completed, 1 if any failed or diverged, 130 if stopped.
+    """
+    overrides: dict[str, Any] = {
+        "steps": steps,
+        "epochs": epochs,
+        "batch_size": batch_size,
+        "learning_rate": lr,
+        "lr_decay": lr_decay,
+        "weight_decay": weight_decay,
+        "augment": augment,
+        "train_subset": train_subset,
+        "test_subset": test_subset,
+        "precision": precision,
+        "stop_at_fit": stop_at_fit,
+        "log_every": log_every,
+        "data": _data_path(data),
+    }
+    selection = {
+        "preset": preset,
+        "models": models,
+        "corruptions": corruptions,
+        "levels": levels,
+        "seeds": seeds,
+    }
+    given = [k for k, v in {**selection, **overrides}.items() if v is not None]
+    if resume is not None:
+        if out is not None and out.resolve() != resume.resolve():
+            fail("give --resume DIR or --out DIR, not both")
+        if given:
+            fail(
+                f"--resume continues the grid stored in {resume}/grid.json; drop --{given[0].replace('_', '-')}"
+            )
+        folder: Path | None = resume
+        stored = _stored_record(resume)
+        if stored is None:
+            fail(f"{resume} is not a grid folder (no readable grid.json)")
+        preset_name = str(stored.get("preset"))
+        grid = _or_fail(lambda: grid_of(stored))
+    else:
+        folder = out
+        preset_name = (preset or Preset.paper).value
+        grid = _or_fail(
+            lambda: select(
+                PRESETS[preset_name],
+                models=_split(models),
+                corruptions=_split(corruptions),
+                levels=_levels(levels),
+                seeds=seeds,
+                overrides=overrides,
+            )
+        )
+    specs = _or_fail(lambda: expand(grid))
+    gpu_list = _gpus(gpus)
+    n_jobs = _jobs(jobs, gpu_list)
+    existing = _stored_record(folder) if folder is not None else None
+    if existing is not None and resume is None:
+        _check_same(folder, existing, specs)
+
+    if dry_run:
+        _print_plan(specs, folder, preset_name)
+        return
+
+    name = use_backend(backend or (existing or {}).get("backend"))
+    if existing is not None and existing.get("backend") not in (None, name):
+        fail(
+            f"{folder} was trained with backend {existing['backend']}; continue it with --backend {existing['backend']}"
+        )
+    raise typer.Exit(_train(_make_folder(folder), grid, specs, preset_name, name, n_jobs, gpu_list))
+
+
+def _train(
+    folder: Path,
+    grid: GridSpec,
+    specs: list[RunSpec],
+    preset: str,
+    backend: str,
+    jobs: int,
+    gpus: tuple[str, ...],
+) -> int:
+    """Lock the folder, record or check grid.json, run the grid; the exit code."""
+    lock = FolderLock(folder)
+    try:
+        lock.acquire()
+    except LockError as e:
+        fail(str(e))
+    try:
+        existing = read_record(folder)  # again, now that no one else can write it
+        if existing is None:
+            write_record(folder, record(grid, specs, preset=preset, backend=backend, argv=sys.argv))
+        else:
+            _check_same(folder, existing, specs)
+        executor = Executor(
+            folder, specs, backend=backend, jobs=jobs, gpus=gpus,
+            worker=worker_command, reporter=reporter_for(console),
+        )  # fmt: skip
+        state = executor.run()
+    finally:
+        lock.release()
+    _print_wide(summary(state))
+    code = exit_code(state)
+    if code == 130:
+        _say(f"stopped; finished runs are kept. Resume with: rethink grid --resume {folder}")
+    elif code == 1:
+        _say(
+            f"some runs did not complete (see {folder}/<run>/worker.log); failed runs are "
+            f"retried by: rethink grid --resume {folder}"
+        )
+    _say(f"plot with: rethink plot {folder}")
+    return code
+
+
+def _say(text: str) -> None:
+    # One line, whatever the width: commands and paths must stay copyable.
+    console.print(text, soft_wrap=True, highlight=False, markup=False)
+
+
+def _print_wide(table: Table) -> None:
+    # Logs are not 80 columns wide: keep rows on one line there.
+    out = console if console.is_terminal else Console(file=console.file, width=LOG_WIDTH)
+    out.print(table)
+
+
+def _or_fail(make: Callable[[], T]) -> T:
+    try:
+        return make()
+    except GridError as e:
+        fail(str(e))
+
+
+def _split(values: list[str] | None) -> list[str] | None:
+    if values is None:
+        return None
+    return [x.strip() for v in values for x in v.split(",") if x.strip()]
+
+
+def _levels(values: list[str] | None) -> list[float] | None:
+    items = _split(values)
+    if items is None:
+        return None
+    levels = []
+    for item in items:
+        try:
+            levels.append(float(item))
+        except ValueError:
+            fail(f"bad corruption level {item!r}: give numbers in [0, 1], e.g. --levels 0,0.5,1")
+    return levels
+
+
+def _gpus(value: str | None) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    gpus = tuple(g.strip() for g in value.split(","))
+    if not all(gpus) or any(" " in g for g in gpus):
+        fail(f"bad --gpus {value!r}: give device numbers like 0,1")
+    return gpus
+
+
+def _jobs(value: str, gpus: tuple[str, ...]) -> int:
+    if value == "auto":
+        return max(1, len(gpus))
+    try:
+        n = int(value)
+    except ValueError:
+        n = 0
+    if n < 1:
+        fail(f"bad --jobs {value!r}: give a positive number or auto")
+    return n
+
+
+def _data_path(data: Path | None) -> str | None:
+    if data is None:
+        return None
+    if not data.exists():
+        fail(f"data not found: {data}")
+    return str(data.expanduser().resolve())  # workers and resumes may run elsewhere
+
+
+def _stored_record(folder: Path) -> dict[str, Any] | None:
+    """grid.json of an existing folder (None if new); fail if the folder is in the way."""
+    if folder.exists() and not folder.is_dir():
+        fail(f"{folder} is a file, not a grid folder")
+    rec = read_record(folder) if folder.is_dir() else None
+    if rec is None and folder.is_dir() and any(p.name != LOCK_FILE for p in folder.iterdir()):
+        fail(f"{folder} is not empty and holds no grid (no readable grid.json)")
+    return rec
+
+
+def _check_same(folder: Path | None, rec: dict[str, Any], specs: list[RunSpec]) -> None:
+    stored: GridSpec = _or_fail(lambda: grid_of(rec))
+    diff = difference(_or_fail(lambda: expand(stored)), specs)
+    if diff is not None:
+        fail(
+            f"{folder} holds a different grid ({diff}); continue it with "
+            f"rethink grid --resume {folder}, or choose another --out"
+        )
+
+
+def _make_folder(folder: Path | None) -> Path:
+    try:
+        if folder is not None:
+            folder.mkdir(parents=True, exist_ok=True)
+            return folder
+        while True:  # another grid may take the same number at the same moment
+            folder = next_output_dir(Path("."))
+            try:
+                folder.mkdir()
+                return folder
+            except FileExistsError:
+                continue
+    except OSError as e:
+        fail(f"cannot create the grid folder: {e}")
+
+
+_PLAN = {"completed": "completed (kept)", "diverged": "diverged (final)"}
+
+
+def _print_plan(specs: list[RunSpec], folder: Path | None, preset: str) -> None:
+    where = folder if folder is not None else f"{next_output_dir(Path('.'))} (next free)"
+    table = Table(title=f"rethink grid --preset {preset}: {len(specs)} runs into {where}")
+    for name in ("#", "run id", "steps", "batch", "lr", "status"):
+        table.add_column(
+            name, justify="left" if name in ("run id", "status") else "right", no_wrap=True
+        )
+    for i, spec in enumerate(specs, start=1):
+        length = f"{spec.steps}" if spec.steps is not None else f"{spec.epochs} epochs"
+        status = RunDir(folder / spec.run_id).status() if folder is not None else None
+        status = _PLAN.get(status, f"{status} (retry)") if status else "to train"
+        table.add_row(
+            str(i), spec.run_id, length,
+            str(spec.batch_size), f"{spec.lr:g}", status,
+        )  # fmt: skip
+    _print_wide(table)
+    _say("dry run: nothing was created")

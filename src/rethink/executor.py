@@ -1,0 +1,522 @@
+"""Trains a grid's runs as worker subprocesses on this machine, never losing one.
+
+    state = Executor(grid_dir, specs, backend="jax", jobs=2, reporter=reporter).run()
+    exit_code(state)   # 0: all completed; 1: some failed or diverged; 130: interrupted
+
+Each run trains in its own worker process (by default `python -m rethink run
+--spec <run>/spec.json --out <grid> --backend B --resume --quiet`; `worker=`
+swaps the command, for tests), so a crash, an out-of-memory kill or a
+divergence in one run never stops the others. The worker writes its run folder
+(see `rethink.rundir`); its stdout and stderr go to `<run>/worker.log`. A worker
+that dies without writing result.json gets one written for it here: status
+`failed`, with the exit code or signal and the last lines of worker.log.
+
+Resume policy (what a second `rethink grid` on the same folder does):
+- `completed` runs are final: skipped, their files never touched;
+- `diverged` runs are final too: the same spec and seed would diverge again;
+- `failed` and `stopped` runs, and runs without a result, are started again:
+  their stale result.json is removed and the worker continues from its
+  checkpoint.npz.
+
+Ctrl-C (SIGINT) or SIGTERM: no new run starts, and running workers get a
+SIGINT (they end as `stopped`, keeping their last checkpoint), repeated every
+few seconds while they run; those still running after `stop_timeout_s` (or
+at a second Ctrl-C) are killed and recorded as `stopped`. Workers run in
+their own process groups, so a terminal's Ctrl-C reaches them only through
+this forwarding; on Linux they are also killed if this process dies
+(kill -9), so no orphan keeps writing to a folder a resumed grid works on.
+
+GPUs: with `gpus=("0", "1")` each worker gets CUDA_VISIBLE_DEVICES set to the
+least busy of them; XLA_PYTHON_CLIENT_PREALLOCATE=false always, so several
+JAX workers can share a GPU. This module never imports Keras.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import math
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from types import FrameType
+from typing import Any, Protocol
+
+from rethink.rundir import (
+    COMPLETED,
+    DIVERGED,
+    FAILED,
+    RESULT_KEYS,
+    STATUSES,
+    STOPPED,
+    RunDir,
+    write_json,
+)
+from rethink.spec import RunSpec
+
+WORKER_LOG = "worker.log"
+CIFAR10_TRAIN = 50_000  # to estimate the steps of an epochs-based run before it starts
+
+# Display statuses of a run; the final ones mirror result.json's.
+QUEUED, RUNNING, DONE = "queued", "running", "done"
+FINAL = {COMPLETED: DONE, DIVERGED: DIVERGED, FAILED: FAILED, STOPPED: STOPPED}
+
+WorkerCommand = Callable[[Path, Path, str], list[str]]
+"""(spec.json path, grid folder, backend) -> the worker's argv."""
+
+
+def rethink_worker(spec_path: Path, grid_dir: Path, backend: str) -> list[str]:
+    """The real worker: `rethink run` on one spec, resuming from its checkpoint."""
+    return [
+        sys.executable, "-m", "rethink", "run",
+        "--spec", str(spec_path), "--out", str(grid_dir),
+        "--backend", backend, "--resume", "--quiet",
+    ]  # fmt: skip
+
+
+@dataclass
+class RunState:
+    """One run as the grid sees it: its spec, status and latest numbers."""
+
+    spec: RunSpec
+    index: int  # 1-based position in the grid
+    status: str = QUEUED
+    progress: dict[str, Any] | None = None  # last progress.json
+    result: dict[str, Any] | None = None  # result.json once finished
+    started: float | None = None  # time.time() when this session started it
+    finished: float | None = None
+    gpu: str | None = None
+    earlier: bool = False  # finished before this session (resumed grid)
+
+    @property
+    def run_id(self) -> str:
+        return self.spec.run_id
+
+    @property
+    def is_final(self) -> bool:
+        return self.status in (DONE, DIVERGED, FAILED, STOPPED)
+
+    def value(self, key: str) -> Any:
+        """A number from result.json if finished, else from progress.json (None if neither)."""
+        for source in (self.result, self.progress):
+            if source is not None and source.get(key) is not None:
+                return source[key]
+        return None
+
+    @property
+    def step(self) -> int:
+        return int(self.value("step") or 0)
+
+    @property
+    def total_steps(self) -> int:
+        total = (self.progress or {}).get("total_steps")
+        if total:
+            return int(total)
+        return self.spec.total_steps(self.spec.train_subset or CIFAR10_TRAIN)
+
+    def seconds_per_step(self) -> float | None:
+        seconds = self.value("wall_seconds") if self.result else None
+        seconds = seconds if seconds is not None else (self.progress or {}).get("seconds")
+        step = self.step
+        return seconds / step if seconds and step > 0 else None
+
+    def elapsed(self, now: float) -> float | None:
+        """Training time so far (resumed segments included) or wall time since start."""
+        if self.result is not None and self.result.get("wall_seconds") is not None:
+            return float(self.result["wall_seconds"])
+        seconds = (self.progress or {}).get("seconds")
+        if seconds is not None:
+            return float(seconds)
+        if self.started is not None:
+            return (self.finished or now) - self.started
+        return None
+
+    def remaining(self) -> float | None:
+        if self.status != RUNNING:
+            return None
+        rate = self.seconds_per_step()
+        return None if rate is None else max(0, self.total_steps - self.step) * rate
+
+
+@dataclass
+class GridState:
+    """Everything the live view shows: the runs, where and how they train."""
+
+    grid_dir: Path
+    runs: list[RunState]
+    backend: str
+    device: str = ""  # from a run's env.json, once one has been written
+    gpus: tuple[str, ...] = ()
+    jobs: int = 1
+    started: float = field(default_factory=time.time)
+    interrupted: bool = False  # Ctrl-C / SIGTERM received
+
+    def count(self, *statuses: str) -> int:
+        return sum(r.status in statuses for r in self.runs)
+
+    def steps_done(self) -> tuple[int, int]:
+        """(steps trained, steps in total) over the grid, for the grid's progress bar."""
+        done = sum(
+            r.total_steps if r.status == DONE else min(r.step, r.total_steps) for r in self.runs
+        )
+        return done, sum(r.total_steps for r in self.runs)
+
+    def eta(self) -> float | None:
+        """Seconds until the grid ends, from the speed of runs seen so far; None if unknown."""
+        rates: dict[str, list[float]] = {}
+        for r in self.runs:
+            rate = r.seconds_per_step()
+            if rate is not None:
+                rates.setdefault(r.spec.model, []).append(rate)
+        everything = [x for xs in rates.values() for x in xs]
+        if not everything:
+            return None
+        overall = sum(everything) / len(everything)
+        work, unfinished = 0.0, 0
+        for r in self.runs:
+            if r.is_final:
+                continue
+            unfinished += 1
+            left = r.remaining()
+            if left is None:
+                model = rates.get(r.spec.model)
+                rate = sum(model) / len(model) if model else overall
+                left = max(0, r.total_steps - r.step) * rate
+            work += left
+        return work / max(1, min(self.jobs, unfinished))
+
+
+class Reporter(Protocol):
+    """What the executor tells the live view (see `rethink.live`)."""
+
+    def start(self, state: GridState) -> None: ...
+    def update(self, state: GridState) -> None: ...
+    def run_started(self, state: GridState, run: RunState) -> None: ...
+    def run_finished(self, state: GridState, run: RunState) -> None: ...
+    def stop(self, state: GridState) -> None: ...
+
+
+class _Silent:
+    def start(self, state: GridState) -> None: ...
+    def update(self, state: GridState) -> None: ...
+    def run_started(self, state: GridState, run: RunState) -> None: ...
+    def run_finished(self, state: GridState, run: RunState) -> None: ...
+    def stop(self, state: GridState) -> None: ...
+
+
+def initial_state(grid_dir: Path, specs: Sequence[RunSpec], backend: str) -> GridState:
+    """The grid as found on disk: completed and diverged runs final, the rest queued."""
+    runs = []
+    for i, spec in enumerate(specs, start=1):
+        rd = RunDir(grid_dir / spec.run_id)
+        run = RunState(spec=spec, index=i, progress=rd.progress())
+        result = rd.result()
+        if result is not None and result.get("status") in (COMPLETED, DIVERGED):
+            run.status, run.result, run.earlier = FINAL[result["status"]], result, True
+        runs.append(run)
+    return GridState(grid_dir=grid_dir, runs=runs, backend=backend)
+
+
+def exit_code(state: GridState) -> int:
+    """0 if every run completed, else 130 if interrupted, else 1."""
+    if all(r.status == DONE for r in state.runs):
+        return 0
+    return 130 if state.interrupted else 1
+
+
+class Executor:
+    """Runs the queued runs of a grid, `jobs` at a time, until all end or a stop."""
+
+    TICK_S = 0.05  # how often finished workers are noticed
+    RESEND_S = 5.0  # while stopping, SIGINT again to workers still running
+
+    def __init__(
+        self,
+        grid_dir: Path,
+        specs: Sequence[RunSpec],
+        *,
+        backend: str,
+        jobs: int = 1,
+        gpus: Sequence[str] = (),
+        worker: WorkerCommand = rethink_worker,
+        reporter: Reporter | None = None,
+        refresh_s: float = 0.5,
+        stop_timeout_s: float = 120.0,
+    ) -> None:
+        if jobs < 1:
+            raise ValueError(f"jobs must be at least 1, got {jobs}")
+        self.grid_dir = Path(grid_dir)
+        self.state = initial_state(self.grid_dir, specs, backend)
+        self.state.jobs, self.state.gpus = jobs, tuple(gpus)
+        self.worker = worker
+        self.reporter: Reporter = reporter or _Silent()
+        self.refresh_s = refresh_s
+        self.stop_timeout_s = stop_timeout_s
+        self._procs: dict[str, subprocess.Popen[bytes]] = {}
+        self._interrupted: dict[str, float] = {}  # run id -> when last sent SIGINT
+        self._stop_at: float | None = None  # monotonic time of the first stop request
+        self._force = False  # second stop request: kill now
+
+    # ---- the loop -----------------------------------------------------------------
+
+    def run(self) -> GridState:
+        """Train until every queued run has ended, or until stopped; return the final state."""
+        state = self.state
+        self._find_device()
+        self.reporter.start(state)
+        restore = self._install_signal_handlers()
+        next_refresh = 0.0
+        try:
+            while True:
+                self._reap()
+                if self._stop_at is None:
+                    self._launch()
+                else:
+                    self._stop_workers()
+                if not self._procs and (self._stop_at is not None or not self._queued()):
+                    break
+                if time.monotonic() >= next_refresh:
+                    self._refresh()
+                    self.reporter.update(state)
+                    next_refresh = time.monotonic() + self.refresh_s
+                time.sleep(self.TICK_S)
+        except BaseException:
+            self.request_stop()
+            self._drain()
+            raise
+        finally:
+            restore()
+            self._refresh()
+            self.reporter.update(state)
+            self.reporter.stop(state)
+        return state
+
+    def request_stop(self, force: bool = False) -> None:
+        """Start no more runs and ask the running ones to stop; a second request (or
+        `force`) kills them now, like a second Ctrl-C."""
+        if self._stop_at is not None:
+            force = True
+        self._stop_at = self._stop_at or time.monotonic()
+        self._force = self._force or force
+        self.state.interrupted = True
+
+    def _install_signal_handlers(self) -> Callable[[], None]:
+        if threading.current_thread() is not threading.main_thread():
+            return lambda: None
+
+        def handler(signum: int, frame: FrameType | None) -> None:
+            self.request_stop()
+
+        old = {s: signal.signal(s, handler) for s in (signal.SIGINT, signal.SIGTERM)}
+
+        def restore() -> None:
+            for s, h in old.items():
+                signal.signal(s, h)
+
+        return restore
+
+    def _queued(self) -> list[RunState]:
+        return [r for r in self.state.runs if r.status == QUEUED]
+
+    def _launch(self) -> None:
+        for run in self._queued()[: max(0, self.state.jobs - len(self._procs))]:
+            self._start(run)
+
+    def _reap(self) -> None:
+        for run_id, proc in list(self._procs.items()):
+            if proc.poll() is not None:
+                del self._procs[run_id]
+                self._finish(self._run(run_id), proc.returncode)
+
+    def _stop_workers(self) -> None:
+        assert self._stop_at is not None
+        now = time.monotonic()
+        late = now - self._stop_at > self.stop_timeout_s
+        for run_id, proc in self._procs.items():
+            if self._force or late:
+                _signal_group(proc, signal.SIGKILL)
+            elif now - self._interrupted.get(run_id, -math.inf) >= self.RESEND_S:
+                # Again every few seconds: a KeyboardInterrupt raised while the
+                # worker waits in native code (JAX's device-to-host copy) can be lost.
+                self._interrupted[run_id] = now
+                _signal_group(proc, signal.SIGINT)
+
+    def _drain(self) -> None:
+        """After an unexpected error: stop every worker (bounded) and record it."""
+        deadline = time.monotonic() + self.stop_timeout_s
+        while self._procs:
+            self._stop_workers()
+            if time.monotonic() > deadline:
+                self._force = True
+            time.sleep(self.TICK_S)
+            self._reap()
+
+    def _run(self, run_id: str) -> RunState:
+        return next(r for r in self.state.runs if r.run_id == run_id)
+
+    # ---- one run ------------------------------------------------------------------
+
+    def _start(self, run: RunState) -> None:
+        rd = RunDir(self.grid_dir / run.run_id)
+        rd.path.mkdir(parents=True, exist_ok=True)
+        if rd.spec() is None:  # keep a spec the worker wrote (resolved defaults)
+            write_json(rd.spec_path, run.spec.to_dict())
+        # A failed or stopped attempt's result: this attempt writes its own.
+        rd.result_path.unlink(missing_ok=True)
+        run.result, run.status, run.earlier = None, RUNNING, False
+        run.started, run.finished = time.time(), None
+        run.gpu = self._pick_gpu()
+        argv = self.worker(rd.spec_path, self.grid_dir, self.state.backend)
+        env = dict(os.environ)
+        env.update(
+            KERAS_BACKEND=self.state.backend,
+            XLA_PYTHON_CLIENT_PREALLOCATE="false",
+            PYTHONUNBUFFERED="1",
+        )
+        if run.gpu is not None:
+            env["CUDA_VISIBLE_DEVICES"] = run.gpu
+        when = datetime.now(UTC).isoformat(timespec="seconds")
+        try:
+            with (rd.path / WORKER_LOG).open("ab") as log:
+                log.write(f"\n=== {when} rethink grid starts: {' '.join(argv)}\n".encode())
+                log.flush()
+                self._procs[run.run_id] = subprocess.Popen(
+                    argv,
+                    stdin=subprocess.DEVNULL,
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                    env=env,
+                    close_fds=True,  # never pass on the folder lock
+                    process_group=0,
+                    preexec_fn=_die_with_parent(),
+                )
+        except OSError as e:
+            self._record_failure(run, f"worker could not start: {e}")
+            return
+        self.reporter.run_started(self.state, run)
+
+    def _pick_gpu(self) -> str | None:
+        gpus = self.state.gpus
+        if not gpus:
+            return None
+        busy = [r.gpu for r in self.state.runs if r.status == RUNNING]
+        return min(gpus, key=lambda g: (busy.count(g), gpus.index(g)))
+
+    def _finish(self, run: RunState, returncode: int) -> None:
+        rd = RunDir(self.grid_dir / run.run_id)
+        run.progress = rd.progress() or run.progress
+        result = rd.result()
+        if result is None or result.get("status") not in STATUSES:
+            why = _exit_reason(returncode)
+            tail = _log_tail(rd.path / WORKER_LOG)
+            error = f"{why}; last output: {tail}" if tail else why
+            if self._stop_at is not None:  # killed while stopping: resumable like `stopped`
+                result = self._write_result(run, STOPPED, error)
+            else:
+                result = self._write_result(run, FAILED, error)
+        run.result, run.status, run.finished = result, FINAL[result["status"]], time.time()
+        self._find_device()
+        self.reporter.run_finished(self.state, run)
+
+    def _record_failure(self, run: RunState, error: str) -> None:
+        run.result = self._write_result(run, FAILED, error)
+        run.status, run.finished = FAILED, time.time()
+        self.reporter.run_finished(self.state, run)
+
+    def _write_result(self, run: RunState, status: str, error: str) -> dict[str, Any]:
+        """result.json for a worker that ended without one, from its last progress."""
+        p = run.progress or {}
+        result: dict[str, Any] = dict.fromkeys(RESULT_KEYS)
+        result.update(
+            status=status,
+            run_id=run.run_id,
+            step=p.get("step"),
+            epoch=p.get("epoch"),
+            train_loss=p.get("train_loss"),
+            train_acc=p.get("train_acc"),
+            test_acc=p.get("test_acc"),
+            fit_threshold=run.spec.fit_threshold,
+            loss_threshold=run.spec.loss_threshold,
+            wall_seconds=p.get("seconds"),
+            images_per_s=p.get("images_per_s"),
+            error=error,
+        )
+        write_json(RunDir(self.grid_dir / run.run_id).result_path, result)
+        return result
+
+    def _refresh(self) -> None:
+        for run in self.state.runs:
+            if run.status == RUNNING:
+                run.progress = RunDir(self.grid_dir / run.run_id).progress() or run.progress
+        self._find_device()
+
+    def _find_device(self) -> None:
+        if self.state.device:
+            return
+        for run in self.state.runs:
+            if run.status != QUEUED:
+                env = RunDir(self.grid_dir / run.run_id).env()
+                if env and env.get("device"):
+                    self.state.device = str(env["device"])
+                    return
+
+
+def _signal_group(proc: subprocess.Popen[bytes], sig: signal.Signals) -> None:
+    """Signal the worker's process group (it leads its own), like a terminal would."""
+    try:
+        os.killpg(proc.pid, sig)
+    except (ProcessLookupError, PermissionError):
+        with contextlib.suppress(ProcessLookupError):
+            proc.send_signal(sig)
+
+
+def _exit_reason(returncode: int) -> str:
+    if returncode < 0:
+        try:
+            name = signal.Signals(-returncode).name
+        except ValueError:
+            name = f"signal {-returncode}"
+        hint = " (out of memory?)" if -returncode == signal.SIGKILL else ""
+        return f"worker killed by {name}{hint} without writing result.json"
+    if returncode == 0:
+        return "worker exited 0 without writing result.json"
+    return f"worker exited with code {returncode} without writing result.json"
+
+
+def _log_tail(path: Path, lines: int = 3, limit: int = 400) -> str:
+    """The last few non-empty lines of this attempt's worker.log, as one line."""
+    try:
+        with path.open("rb") as f:
+            f.seek(max(0, path.stat().st_size - 8192))
+            text = f.read().decode(errors="replace")
+    except OSError:
+        return ""
+    text = text.rsplit("\n=== ", 1)[-1].split("\n", 1)[-1] if "\n=== " in text else text
+    kept = [line.strip() for line in text.splitlines() if line.strip()][-lines:]
+    joined = " | ".join(kept)
+    return joined if len(joined) <= limit else "..." + joined[-limit:]
+
+
+def _die_with_parent() -> Callable[[], None] | None:
+    """A preexec function that makes the worker die with this process (Linux only)."""
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        prctl = ctypes.CDLL(None, use_errno=True).prctl
+    except (OSError, AttributeError):
+        return None
+    parent = os.getpid()
+
+    def preexec() -> None:
+        prctl(1, int(signal.SIGKILL))  # PR_SET_PDEATHSIG
+        if os.getppid() != parent:  # the parent died before prctl took effect
+            os._exit(1)
+
+    return preexec
