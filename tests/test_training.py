@@ -144,3 +144,17 @@ def test_steps_per_execution_is_capped_to_divide_rows_and_epochs() -> None:
     assert effective_steps_per_execution(4, spec, 390, 25_000) == 2
     assert effective_steps_per_execution(64, _spec(log_every=64), 128, 1280) == 64
     assert effective_steps_per_execution(64, _spec(log_every=64), 128, 1290) == 2  # last epoch 10
+
+
+def test_a_stop_flag_ends_the_run_as_stopped_after_the_current_dispatch() -> None:
+    calls = {"n": 0}
+
+    def should_stop() -> bool:
+        calls["n"] += 1
+        return calls["n"] > 12  # a signal arrives during the second epoch
+
+    rec = Recorder()
+    out = train(_spec(steps=40), _data(256), rec, should_stop=should_stop)
+    assert out.status == "stopped"
+    assert 8 <= out.step < 40
+    assert [c.step for c in rec.checkpoints] == [8]

@@ -19,9 +19,10 @@ Resume policy (what a second `rethink grid` on the same folder does):
   checkpoint.npz.
 
 Ctrl-C (SIGINT) or SIGTERM: no new run starts, and running workers get a
-SIGINT (they end as `stopped`, keeping their last checkpoint), repeated every
-few seconds while they run; those still running after `stop_timeout_s` (or
-at a second Ctrl-C) are killed and recorded as `stopped`. Workers run in
+SIGINT once (they set a stop flag that training checks after every dispatch,
+and end as `stopped`, keeping their last checkpoint); those still running
+after `stop_timeout_s` (or at a second Ctrl-C) are killed and recorded as
+`stopped`. Workers run in
 their own process groups, so a terminal's Ctrl-C reaches them only through
 this forwarding; on Linux they are also killed if this process dies
 (kill -9), so no orphan keeps writing to a folder a resumed grid works on.
@@ -35,7 +36,6 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
-import math
 import os
 import signal
 import subprocess
@@ -235,7 +235,6 @@ class Executor:
     """Runs the queued runs of a grid, `jobs` at a time, until all end or a stop."""
 
     TICK_S = 0.05  # how often finished workers are noticed
-    RESEND_S = 5.0  # while stopping, SIGINT again to workers still running
 
     def __init__(
         self,
@@ -342,9 +341,8 @@ class Executor:
         for run_id, proc in self._procs.items():
             if self._force or late:
                 _signal_group(proc, signal.SIGKILL)
-            elif now - self._interrupted.get(run_id, -math.inf) >= self.RESEND_S:
-                # Again every few seconds: a KeyboardInterrupt raised while the
-                # worker waits in native code (JAX's device-to-host copy) can be lost.
+            elif run_id not in self._interrupted:
+                # Once: a second SIGINT would make the worker stop without its clean path.
                 self._interrupted[run_id] = now
                 _signal_group(proc, signal.SIGINT)
 

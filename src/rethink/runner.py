@@ -75,22 +75,40 @@ class FolderObserver:
             self.display.on_checkpoint(checkpoint)
 
 
+class StopFlag:
+    """Set by the first Ctrl-C or SIGTERM; training polls it after every dispatch.
+
+    A handler that raises KeyboardInterrupt can fire inside Keras, which may
+    swallow it; a flag cannot be lost. A second signal raises at once.
+    """
+
+    def __init__(self) -> None:
+        self.set = False
+
+    def __call__(self) -> bool:
+        return self.set
+
+    def handle(self, signum: int, frame: FrameType | None) -> None:
+        if self.set:
+            raise KeyboardInterrupt
+        self.set = True
+
+
 @contextlib.contextmanager
-def _sigterm_as_interrupt() -> Iterator[None]:
-    """SIGTERM (a scheduler, a cancelled Ray task) ends the run like Ctrl-C."""
-
-    def handler(signum: int, frame: FrameType | None) -> None:
-        raise KeyboardInterrupt
-
+def _stop_on_signals() -> Iterator[StopFlag]:
+    """Ctrl-C and SIGTERM (a scheduler, a cancelled Ray task) stop the run cleanly."""
+    flag = StopFlag()
+    previous = {}
     try:
-        previous = signal.signal(signal.SIGTERM, handler)
-    except ValueError:  # not the main thread
-        yield
-        return
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            previous[sig] = signal.signal(sig, flag.handle)
+    except ValueError:  # not the main thread: leave the handlers alone
+        pass
     try:
-        yield
+        yield flag
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 def check_out_folder(out: Path) -> None:
@@ -213,11 +231,16 @@ def _train_in_folder(
     metrics = MetricsWriter(run.metrics_path, keep_until_step=checkpoint.step if checkpoint else 0)
     observer = FolderObserver(run, metrics, display)
     try:
-        with _sigterm_as_interrupt():
+        with _stop_on_signals() as stop:
             try:
                 data = prepare(spec, raw)
                 outcome = train(
-                    spec, data, observer, resume=checkpoint, steps_per_execution=steps_per_execution
+                    spec,
+                    data,
+                    observer,
+                    resume=checkpoint,
+                    steps_per_execution=steps_per_execution,
+                    should_stop=stop,
                 )
             except KeyboardInterrupt:
                 outcome = _bare_outcome(spec, STOPPED, checkpoint)

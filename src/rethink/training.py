@@ -22,6 +22,7 @@ import math
 import os
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -347,8 +348,11 @@ def train(
     observer: Observer | None = None,
     resume: Checkpoint | None = None,
     steps_per_execution: int = 1,
+    should_stop: Callable[[], bool] | None = None,
 ) -> Outcome:
-    """Train `spec` (resolved) on `data`; KeyboardInterrupt ends it as `stopped`.
+    """Train `spec` (resolved) on `data`; ends as `stopped` on KeyboardInterrupt or
+    once `should_stop()` turns true (checked after every dispatch: a signal
+    handler that only sets a flag is never swallowed inside Keras).
 
     `steps_per_execution` > 1 runs several steps per dispatch (fewer host
     round trips on accelerators); it is capped to divide `log_every` and the
@@ -357,6 +361,7 @@ def train(
     import keras
 
     observer = observer or NullObserver()
+    stop = should_stop or (lambda: False)
     n = len(data.y_train)
     spec = spec.resolved(n)
     tracker = _Tracker(spec, n, observer, resume)
@@ -371,7 +376,7 @@ def train(
         last_k = 0
 
         def on_train_batch_end(self, batch: int, logs: dict[str, Any] | None = None) -> None:
-            if tracker.batch_end(batch + 1, logs or {}, self.last_k):
+            if tracker.batch_end(batch + 1, logs or {}, self.last_k) or stop():
                 self.model.stop_training = True
 
     callback = _Callback()
@@ -380,6 +385,8 @@ def train(
     status = COMPLETED
     try:
         for epoch in range(tracker.epoch, n_epochs):
+            if stop():
+                raise KeyboardInterrupt
             steps = min(tracker.spe, tracker.total - epoch * tracker.spe)
             order = epoch_order(spec.seed, epoch, n)[: steps * bs]
             x = data.x_train[order]
@@ -399,6 +406,8 @@ def train(
             )
             tracker.end_fit()
             tracker.step = epoch * tracker.spe + tracker.k
+            if stop():
+                raise KeyboardInterrupt
             if tracker.diverged_at is not None:
                 tracker.emit_row(tracker.step)
                 status = DIVERGED
