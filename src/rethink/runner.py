@@ -12,6 +12,7 @@ SIGTERM), 2 bad input (raised as RunError before anything is written).
 from __future__ import annotations
 
 import contextlib
+import os
 import signal
 import socket
 import time
@@ -132,8 +133,6 @@ def prepare_folder(spec: RunSpec, out: Path, resume: bool) -> tuple[RunDir, dict
 
 def load_data(spec: RunSpec) -> tuple[Any, str, str]:
     """(raw arrays, source description, sha256 of the source content)."""
-    import os
-
     from rethink.data import DataError, load_cifar10, source_digest
 
     source = spec.data or os.environ.get("RETHINK_DATA") or None
@@ -224,6 +223,8 @@ def _train_in_folder(
             "steps_per_execution": steps_per_execution,
         }
     )
+    if os.environ.get("RETHINK_NODE"):  # set by cluster executors (Ray node id)
+        env["node"] = os.environ["RETHINK_NODE"]
     if checkpoint is not None:
         env["resumed_from_step"] = checkpoint.step
     write_json(run.env_path, env)
