@@ -61,8 +61,6 @@ class FolderObserver:
         now = time.time()
         if now - self._last_progress >= PROGRESS_EVERY_S:
             self._last_progress = now
-            import os
-
             write_json(
                 self.run.progress_path,
                 {**progress, "updated": now, "pid": os.getpid(), "host": self._host},
