@@ -37,7 +37,8 @@ def tests(session: nox.Session, backend: str) -> None:
     """Run the test suite on one Keras backend."""
     # The framework first, so the rethink install below finds it satisfied.
     session.install(backend_requirement(backend))
-    session.install("-e", ".[test]")
+    # Ray's cluster tests run once, in the jax session (they train on any backend).
+    session.install("-e", ".[test,ray]" if backend == "jax" else ".[test]")
     session.run(
         "pytest",
         "--timeout=900",
