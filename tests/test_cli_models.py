@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
@@ -67,3 +68,22 @@ def test_first_installed_backend_is_chosen_and_said(monkeypatch: pytest.MonkeyPa
     monkeypatch.setattr(backend, "installed", lambda name: False)
     with pytest.raises(backend.BackendError, match="no Keras backend is installed"):
         backend.select(None)
+
+
+@pytest.mark.requires_backend("jax")
+def test_jax_compilation_cache_lives_in_the_rethink_cache(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import jax
+
+    monkeypatch.setenv("RETHINK_CACHE", str(tmp_path))
+    previous = jax.config.jax_compilation_cache_dir
+    try:
+        path = backend.enable_compilation_cache("jax")
+        assert path == tmp_path / "jax" and path.is_dir()
+        assert jax.config.jax_compilation_cache_dir == str(path)
+    finally:
+        jax.config.update("jax_compilation_cache_dir", previous)
+    monkeypatch.setenv("RETHINK_COMPILATION_CACHE", "0")
+    assert backend.enable_compilation_cache("jax") is None
+    assert backend.enable_compilation_cache("torch") is None

@@ -199,6 +199,7 @@ def _train_in_folder(
     display: Observer | None,
     steps_per_execution: int,
 ) -> tuple[dict[str, Any], int]:
+    from rethink.backend import enable_compilation_cache
     from rethink.environment import describe
     from rethink.inputs import prepare
     from rethink.training import train
@@ -221,6 +222,8 @@ def _train_in_folder(
             "steps_per_execution": steps_per_execution,
         }
     )
+    cache = enable_compilation_cache(backend)
+    env["compilation_cache"] = None if cache is None else str(cache)
     if os.environ.get("RETHINK_NODE"):  # set by cluster executors (Ray node id)
         env["node"] = os.environ["RETHINK_NODE"]
     if checkpoint is not None:
