@@ -321,9 +321,11 @@ def _real_run_available() -> bool:
 
 
 @pytest.mark.slow
-@pytest.mark.requires_backend("jax")  # one backend is enough: the grid does not train
-def test_real_smoke_grid_on_cifar10(cifar_archive: Path, tmp_path: Path) -> None:
-    """The smoke preset's MLP 1x512 row with real `rethink run` workers, two at a time."""
+def test_real_smoke_grid_on_cifar10_then_plot_and_report(
+    cifar_archive: Path, tmp_path: Path
+) -> None:
+    """The smoke preset's MLP 1x512 row with real `rethink run` workers, two at a
+    time, on this process's backend; then Figure 1 and the report from its folder."""
     if not _real_run_available():
         pytest.skip("`rethink run` is not available")
     out = tmp_path / "smoke"
@@ -340,8 +342,27 @@ def test_real_smoke_grid_on_cifar10(cifar_archive: Path, tmp_path: Path) -> None
         result = rd.result()
         assert result["status"] == "completed", (run_id, result)
         assert result["step"] == rd.spec().steps == 40
-        assert rd.env()["backend"] == rec["backend"] == "jax"
+        assert (
+            rd.env()["backend"] == rec["backend"] == os.environ.get("KERAS_BACKEND", "tensorflow")
+        )
         assert len(rd.metrics_rows()) >= 4  # a row every 10 of the 40 steps
         assert rd.checkpoint_path.is_file()
         assert "completed" in (rd.path / "worker.log").read_text()
     assert f"rethink plot {out}" in proc.stdout
+
+    env = {**os.environ, "PYTHONPATH": SRC}
+    plot = subprocess.run(
+        [sys.executable, "-m", "rethink", "plot", str(out)], env=env, capture_output=True, text=True
+    )
+    assert plot.returncode == 0, plot.stdout[-2000:] + plot.stderr[-2000:]
+    figures = {p.name for p in (out / "figures").iterdir()}
+    assert {"figure1a.png", "figure1a.pdf"} <= figures
+    assert all((out / "figures" / name).stat().st_size > 1000 for name in figures)
+    report = subprocess.run(
+        [sys.executable, "-m", "rethink", "report", str(out), "--format", "json"],
+        env=env, capture_output=True, text=True,
+    )  # fmt: skip
+    assert report.returncode == 0, report.stderr[-2000:]
+    data = json.loads(report.stdout)
+    assert sorted(r["run_id"] for r in data["runs"]) == sorted(rec["runs"])
+    assert all(r["status"] == "completed" for r in data["runs"])
