@@ -15,7 +15,6 @@ Sized for a paper column (3.4 in). Uses matplotlib's Agg canvas through
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -26,6 +25,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
+from rethink.atomic import write_atomically
 from rethink.rundir import COMPLETED
 from rethink.spec import MODELS
 from rethink.summary import CHANCE_LOSS, Run, randomization_label
@@ -258,10 +258,8 @@ def save_figure(fig: Figure, stem: Path, formats: Sequence[str] = ("png", "pdf")
     paths = []
     for fmt in formats:
         path = stem.with_name(f"{stem.name}.{fmt}")
-        tmp = path.with_name(f".{path.name}.tmp")
         with matplotlib.rc_context(RC):
-            fig.savefig(tmp, format=fmt, dpi=300)
-        os.replace(tmp, path)
+            write_atomically(path, lambda f, fmt=fmt: fig.savefig(f, format=fmt, dpi=300))  # type: ignore[misc]
         paths.append(path)
     return paths
 

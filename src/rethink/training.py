@@ -19,8 +19,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
-import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -29,6 +27,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from rethink.atomic import write_atomically
 from rethink.inputs import RunData, augment, epoch_order
 from rethink.rundir import COMPLETED, DIVERGED, STOPPED
 from rethink.spec import RunSpec
@@ -75,16 +74,7 @@ class Checkpoint:
         arrays.update({f"o{i}": a for i, a in enumerate(self.optimizer)})
         header = {"step": self.step, "epoch": self.epoch, "meta": self.meta}
         arrays["header"] = np.frombuffer(json.dumps(header).encode(), dtype=np.uint8)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".npz")
-        try:
-            with os.fdopen(fd, "wb") as f:
-                np.savez(f, **arrays)  # type: ignore[arg-type]
-                f.flush()
-                os.fsync(f.fileno())
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        write_atomically(path, lambda f: np.savez(f, **arrays))  # type: ignore[arg-type]
 
     @classmethod
     def load(cls, path: Path) -> Checkpoint:
