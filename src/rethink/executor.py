@@ -27,6 +27,10 @@ their own process groups, so a terminal's Ctrl-C reaches them only through
 this forwarding; on Linux they are also killed if this process dies
 (kill -9), so no orphan keeps writing to a folder a resumed grid works on.
 
+Elsewhere: `rethink.cluster.RayExecutor` subclasses `Executor`, starting each
+attempt as a Ray task (`_spawn` returns an `Attempt`) with the same worker
+command, loop, stop policy, state and reporter.
+
 GPUs: with `gpus=("0", "1")` each worker gets CUDA_VISIBLE_DEVICES set to the
 least busy of them; XLA_PYTHON_CLIENT_PREALLOCATE=false always, so several
 JAX workers can share a GPU. This module never imports Keras.
@@ -203,6 +207,39 @@ class Reporter(Protocol):
     def stop(self, state: GridState) -> None: ...
 
 
+class Attempt(Protocol):
+    """One try at one run, as the executor drives it: a local worker process here,
+    a cluster task in `rethink.cluster`."""
+
+    def poll(self) -> int | None:
+        """The worker's exit code once the attempt has ended, else None."""
+        ...
+
+    def interrupt(self) -> None:
+        """Ask the worker to stop cleanly, like one Ctrl-C (sent once)."""
+        ...
+
+    def kill(self) -> None:
+        """Stop the worker now."""
+        ...
+
+
+class WorkerProcess:
+    """A worker subprocess on this machine, leading its own process group."""
+
+    def __init__(self, proc: subprocess.Popen[bytes]) -> None:
+        self.proc = proc
+
+    def poll(self) -> int | None:
+        return self.proc.poll()
+
+    def interrupt(self) -> None:
+        _signal_group(self.proc, signal.SIGINT)
+
+    def kill(self) -> None:
+        _signal_group(self.proc, signal.SIGKILL)
+
+
 class _Silent:
     def start(self, state: GridState) -> None: ...
     def update(self, state: GridState) -> None: ...
@@ -232,7 +269,11 @@ def exit_code(state: GridState) -> int:
 
 
 class Executor:
-    """Runs the queued runs of a grid, `jobs` at a time, until all end or a stop."""
+    """Runs the queued runs of a grid, `jobs` at a time, until all end or a stop.
+
+    Subclasses start runs elsewhere by overriding `_spawn` (one `Attempt` per
+    run); the loop, the stop policy, the state and the reporter are shared.
+    """
 
     TICK_S = 0.05  # how often finished workers are noticed
 
@@ -258,7 +299,8 @@ class Executor:
         self.reporter: Reporter = reporter or _Silent()
         self.refresh_s = refresh_s
         self.stop_timeout_s = stop_timeout_s
-        self._procs: dict[str, subprocess.Popen[bytes]] = {}
+        self.slots = jobs  # attempts in flight at most
+        self._procs: dict[str, Attempt] = {}  # run id -> its attempt in flight
         self._interrupted: dict[str, float] = {}  # run id -> when last sent SIGINT
         self._stop_at: float | None = None  # monotonic time of the first stop request
         self._force = False  # second stop request: kill now
@@ -322,29 +364,31 @@ class Executor:
         return restore
 
     def _queued(self) -> list[RunState]:
-        return [r for r in self.state.runs if r.status == QUEUED]
+        """Runs still to start (a submitted attempt may show `queued` until it runs)."""
+        return [r for r in self.state.runs if r.status == QUEUED and r.run_id not in self._procs]
 
     def _launch(self) -> None:
-        for run in self._queued()[: max(0, self.state.jobs - len(self._procs))]:
+        for run in self._queued()[: max(0, self.slots - len(self._procs))]:
             self._start(run)
 
     def _reap(self) -> None:
-        for run_id, proc in list(self._procs.items()):
-            if proc.poll() is not None:
+        for run_id, attempt in list(self._procs.items()):
+            returncode = attempt.poll()
+            if returncode is not None:
                 del self._procs[run_id]
-                self._finish(self._run(run_id), proc.returncode)
+                self._finish(self._run(run_id), returncode)
 
     def _stop_workers(self) -> None:
         assert self._stop_at is not None
         now = time.monotonic()
         late = now - self._stop_at > self.stop_timeout_s
-        for run_id, proc in self._procs.items():
+        for run_id, attempt in self._procs.items():
             if self._force or late:
-                _signal_group(proc, signal.SIGKILL)
+                attempt.kill()
             elif run_id not in self._interrupted:
                 # Once: a second SIGINT would make the worker stop without its clean path.
                 self._interrupted[run_id] = now
-                _signal_group(proc, signal.SIGINT)
+                attempt.interrupt()
 
     def _drain(self) -> None:
         """After an unexpected error: stop every worker (bounded) and record it."""
@@ -371,34 +415,24 @@ class Executor:
         run.result, run.status, run.earlier = None, RUNNING, False
         run.started, run.finished = time.time(), None
         run.gpu = self._pick_gpu()
-        argv = self.worker(rd.spec_path, self.grid_dir, self.state.backend)
-        env = dict(os.environ)
-        env.update(
-            KERAS_BACKEND=self.state.backend,
-            XLA_PYTHON_CLIENT_PREALLOCATE="false",
-            PYTHONUNBUFFERED="1",
-        )
-        if run.gpu is not None:
-            env["CUDA_VISIBLE_DEVICES"] = run.gpu
-        when = datetime.now(UTC).isoformat(timespec="seconds")
         try:
-            with (rd.path / WORKER_LOG).open("ab") as log:
-                log.write(f"\n=== {when} rethink grid starts: {' '.join(argv)}\n".encode())
-                log.flush()
-                self._procs[run.run_id] = subprocess.Popen(
-                    argv,
-                    stdin=subprocess.DEVNULL,
-                    stdout=log,
-                    stderr=subprocess.STDOUT,
-                    env=env,
-                    close_fds=True,  # never pass on the folder lock
-                    process_group=0,
-                    preexec_fn=_die_with_parent(),
-                )
+            self._procs[run.run_id] = self._spawn(run, rd)
         except OSError as e:
             self._record_failure(run, f"worker could not start: {e}")
             return
+        self._spawned(run)
+
+    def _spawned(self, run: RunState) -> None:
+        """The attempt of `run` is on its way (a local worker: running now)."""
         self.reporter.run_started(self.state, run)
+
+    def _spawn(self, run: RunState, rd: RunDir) -> Attempt:
+        """Start the worker of `run` in its own process group; OSError if it cannot start."""
+        argv = self.worker(rd.spec_path, self.grid_dir, self.state.backend)
+        env = worker_env(self.state.backend)
+        if run.gpu is not None:
+            env["CUDA_VISIBLE_DEVICES"] = run.gpu
+        return WorkerProcess(start_worker(argv, env, rd.path / WORKER_LOG))
 
     def _pick_gpu(self) -> str | None:
         gpus = self.state.gpus
@@ -412,7 +446,7 @@ class Executor:
         run.progress = rd.progress() or run.progress
         result = rd.result()
         if result is None or result.get("status") not in STATUSES:
-            why = _exit_reason(returncode)
+            why = self._why_no_result(run, returncode)
             tail = _log_tail(rd.path / WORKER_LOG)
             error = f"{why}; last output: {tail}" if tail else why
             if self._stop_at is not None:  # killed while stopping: resumable like `stopped`
@@ -422,6 +456,10 @@ class Executor:
         run.result, run.status, run.finished = result, FINAL[result["status"]], time.time()
         self._find_device()
         self.reporter.run_finished(self.state, run)
+
+    def _why_no_result(self, run: RunState, returncode: int) -> str:
+        """Why an attempt ended without writing result.json, for the one written here."""
+        return _exit_reason(returncode)
 
     def _record_failure(self, run: RunState, error: str) -> None:
         run.result = self._write_result(run, FAILED, error)
@@ -466,6 +504,36 @@ class Executor:
                     return
 
 
+def start_worker(
+    argv: list[str], env: dict[str, str], log_path: Path, header: str = "rethink grid starts"
+) -> subprocess.Popen[bytes]:
+    """Start a worker in its own process group, appending its output to `log_path`.
+
+    The worker dies with this process (Linux) and never inherits its open files.
+    """
+    when = datetime.now(UTC).isoformat(timespec="seconds")
+    with log_path.open("ab") as log:
+        log.write(f"\n=== {when} {header}: {' '.join(argv)}\n".encode())
+        log.flush()
+        return subprocess.Popen(
+            argv,
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env=env,
+            close_fds=True,  # never pass on the folder lock
+            process_group=0,
+            preexec_fn=_worker_preexec(),
+        )
+
+
+def worker_env(backend: str) -> dict[str, str]:
+    """This process's environment plus what every worker needs."""
+    env = dict(os.environ)
+    env.update(KERAS_BACKEND=backend, XLA_PYTHON_CLIENT_PREALLOCATE="false", PYTHONUNBUFFERED="1")
+    return env
+
+
 def _signal_group(proc: subprocess.Popen[bytes], sig: signal.Signals) -> None:
     """Signal the worker's process group (it leads its own), like a terminal would."""
     try:
@@ -502,19 +570,23 @@ def _log_tail(path: Path, lines: int = 3, limit: int = 400) -> str:
     return joined if len(joined) <= limit else "..." + joined[-limit:]
 
 
-def _die_with_parent() -> Callable[[], None] | None:
-    """A preexec function that makes the worker die with this process (Linux only)."""
-    if not sys.platform.startswith("linux"):
-        return None
-    try:
-        prctl = ctypes.CDLL(None, use_errno=True).prctl
-    except (OSError, AttributeError):
-        return None
+def _worker_preexec() -> Callable[[], None]:
+    """A preexec function: the worker can receive SIGINT and SIGTERM even where this
+    process blocks them (a Ray task's process does, and the mask is inherited), and
+    dies with this process (Linux only)."""
+    prctl = None
+    if sys.platform.startswith("linux"):
+        try:
+            prctl = ctypes.CDLL(None, use_errno=True).prctl
+        except (OSError, AttributeError):
+            prctl = None
     parent = os.getpid()
 
     def preexec() -> None:
-        prctl(1, int(signal.SIGKILL))  # PR_SET_PDEATHSIG
-        if os.getppid() != parent:  # the parent died before prctl took effect
-            os._exit(1)
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT, signal.SIGTERM})
+        if prctl is not None:
+            prctl(1, int(signal.SIGKILL))  # PR_SET_PDEATHSIG
+            if os.getppid() != parent:  # the parent died before prctl took effect
+                os._exit(1)
 
     return preexec

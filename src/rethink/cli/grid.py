@@ -1,7 +1,8 @@
 """`rethink grid`: train a grid of runs in worker processes, with a live table.
 
 Parses and wires only: the grid is `rethink.grid`, the folder lock
-`rethink.lock`, the workers `rethink.executor`, the view `rethink.live`.
+`rethink.lock`, the workers `rethink.executor` (or `rethink.cluster` with
+`--executor ray`, which alone imports Ray), the view `rethink.live`.
 Keras is never imported here; the workers train.
 """
 
@@ -11,14 +12,15 @@ import sys
 from collections.abc import Callable
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from rethink.cli import BackendOption, app, console, fail, use_backend
-from rethink.executor import Executor, WorkerCommand, exit_code, rethink_worker
+from rethink.executor import Executor, GridState, WorkerCommand, exit_code, rethink_worker
 from rethink.grid import (
     PRESET_HELP,
     PRESETS,
@@ -38,11 +40,19 @@ from rethink.lock import LOCK_FILE, FolderLock, LockError
 from rethink.rundir import RunDir
 from rethink.spec import RunSpec
 
+if TYPE_CHECKING:
+    from rethink.cluster import Cluster
+
 T = TypeVar("T")
 LOG_WIDTH = 160  # tables printed to a log file or pipe
 
 # The worker command; tests swap in a fake worker here.
 worker_command: WorkerCommand = rethink_worker
+
+
+class ExecutorName(StrEnum):
+    local = "local"
+    ray = "ray"
 
 
 class Preset(StrEnum):
@@ -155,13 +165,44 @@ def grid_command(
         ),
     ] = None,
     jobs: Annotated[
-        str, typer.Option(help="Runs at once: a number, or auto (one per --gpus entry, 1 on CPU).")
-    ] = "1",
+        str | None,
+        typer.Option(
+            help="Runs at once: a number, or auto (one per --gpus entry, 1 on CPU); default 1. "
+            "With --executor ray: runs handed to the cluster at once (default: all).",
+            show_default=False,
+        ),
+    ] = None,
     gpus: Annotated[
         str | None,
         typer.Option(
             help="GPUs to spread runs over, e.g. 0,1 (sets CUDA_VISIBLE_DEVICES per run).",
             show_default=False,
+        ),
+    ] = None,
+    executor: Annotated[
+        ExecutorName,
+        typer.Option(help="Where runs train: worker processes here, or tasks on a Ray cluster."),
+    ] = ExecutorName.local,
+    address: Annotated[
+        str | None,
+        typer.Option(
+            help="Ray cluster: HOST:PORT or ray://HOST:PORT (default: $RAY_ADDRESS, "
+            "else the cluster on this machine).",
+            show_default=False,
+        ),
+    ] = None,
+    gpus_per_run: Annotated[
+        float | None,
+        typer.Option(
+            help="GPUs each run asks of the Ray cluster; fractions share a GPU, e.g. 0.25 "
+            "(default: 1 if the cluster has GPUs, else 0).",
+            show_default=False,
+        ),
+    ] = None,
+    cpus_per_run: Annotated[
+        float | None,
+        typer.Option(
+            help="CPUs each run asks of the Ray cluster (default: 1).", show_default=False
         ),
     ] = None,
     dry_run: Annotated[bool, typer.Option(help="List the runs and exit; create nothing.")] = False,
@@ -171,6 +212,8 @@ def grid_command(
     Shows a live table; without a terminal, plain lines. Ctrl-C stops cleanly,
     and `rethink grid --resume DIR` (or the same command again) skips completed
     and diverged runs and continues the others from their checkpoints.
+    With --executor ray each run is a task on a Ray cluster (pip install 'rethink[ray]');
+    the run folders still end up in the grid folder here.
     Exit code 0 if every run completed, 1 if any failed or diverged, 130 if stopped.
     """
     overrides: dict[str, Any] = {
@@ -223,8 +266,11 @@ def grid_command(
             )
         )
     specs = _or_fail(lambda: expand(grid))
+    on_ray = executor == ExecutorName.ray
+    _check_executor_options(on_ray, address, gpus, gpus_per_run, cpus_per_run)
     gpu_list = _gpus(gpus)
-    n_jobs = _jobs(jobs, gpu_list)
+    # On Ray, by default every run is handed over at once: the cluster's resources decide.
+    n_jobs = None if on_ray and jobs in (None, "auto") else _jobs(jobs or "1", gpu_list)
     existing = _stored_record(folder) if folder is not None else None
     if existing is not None and resume is None:
         _check_same(folder, existing, specs)
@@ -238,7 +284,10 @@ def grid_command(
         fail(
             f"{folder} was trained with backend {existing['backend']}; continue it with --backend {existing['backend']}"
         )
-    raise typer.Exit(_train(_make_folder(folder), grid, specs, preset_name, name, n_jobs, gpu_list))
+    cluster = _connect(address, gpus_per_run, cpus_per_run) if on_ray else None
+    raise typer.Exit(
+        _train(_make_folder(folder), grid, specs, preset_name, name, n_jobs, gpu_list, cluster)
+    )
 
 
 def _train(
@@ -247,8 +296,9 @@ def _train(
     specs: list[RunSpec],
     preset: str,
     backend: str,
-    jobs: int,
+    jobs: int | None,
     gpus: tuple[str, ...],
+    cluster: Cluster | None = None,
 ) -> int:
     """Lock the folder, record or check grid.json, run the grid; the exit code."""
     lock = FolderLock(folder)
@@ -262,11 +312,7 @@ def _train(
             write_record(folder, record(grid, specs, preset=preset, backend=backend, argv=sys.argv))
         else:
             _check_same(folder, existing, specs)
-        executor = Executor(
-            folder, specs, backend=backend, jobs=jobs, gpus=gpus,
-            worker=worker_command, reporter=reporter_for(console),
-        )  # fmt: skip
-        state = executor.run()
+        state = _execute(folder, specs, backend, jobs, gpus, cluster)
     finally:
         lock.release()
     _print_wide(summary(state))
@@ -280,6 +326,62 @@ def _train(
         )
     _say(f"plot with: rethink plot {folder}")
     return code
+
+
+def _execute(
+    folder: Path,
+    specs: list[RunSpec],
+    backend: str,
+    jobs: int | None,
+    gpus: tuple[str, ...],
+    cluster: Cluster | None,
+) -> GridState:
+    if cluster is None:
+        return Executor(
+            folder, specs, backend=backend, jobs=jobs or 1, gpus=gpus,
+            worker=worker_command, reporter=reporter_for(console),
+        ).run()  # fmt: skip
+    from rethink.cluster import RayExecutor
+
+    return RayExecutor(
+        folder, specs, backend=backend, cluster=cluster, jobs=jobs,
+        worker=worker_command, reporter=reporter_for(console),
+    ).run()  # fmt: skip
+
+
+def _check_executor_options(
+    on_ray: bool,
+    address: str | None,
+    gpus: str | None,
+    gpus_per_run: float | None,
+    cpus_per_run: float | None,
+) -> None:
+    if on_ray and gpus is not None:
+        fail("--gpus is for --executor local; on a Ray cluster give --gpus-per-run")
+    if not on_ray:
+        given = {"address": address, "gpus-per-run": gpus_per_run, "cpus-per-run": cpus_per_run}
+        for name, value in given.items():
+            if value is not None:
+                fail(f"--{name} needs --executor ray")
+        return
+    from rethink.cluster import ClusterError, check_request
+
+    try:
+        check_request(gpus_per_run, 1.0 if cpus_per_run is None else cpus_per_run)
+    except ClusterError as e:
+        fail(escape(str(e)))  # [ray] is not Rich markup
+
+
+def _connect(
+    address: str | None, gpus_per_run: float | None, cpus_per_run: float | None
+) -> Cluster:
+    """The Ray cluster, connected and checked, or a one-line error (exit 2)."""
+    from rethink.cluster import ClusterError, connect
+
+    try:
+        return connect(address, gpus_per_run, 1.0 if cpus_per_run is None else cpus_per_run)
+    except ClusterError as e:
+        fail(escape(str(e)))  # [ray] is not Rich markup
 
 
 def _say(text: str) -> None:
