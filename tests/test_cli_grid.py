@@ -366,3 +366,11 @@ def test_real_smoke_grid_on_cifar10_then_plot_and_report(
     data = json.loads(report.stdout)
     assert sorted(r["run_id"] for r in data["runs"]) == sorted(rec["runs"])
     assert all(r["status"] == "completed" for r in data["runs"])
+
+
+def test_steps_per_execution_travels_to_every_run_in_its_spec(fake: Path) -> None:
+    code, out = grid(*SMALL, "--out", "g", "--steps-per-execution", "4")
+    assert code == 0, out
+    specs = [RunDir(p).spec() for p in sorted((fake / "g").iterdir()) if p.is_dir()]
+    assert len(specs) == 6
+    assert all(s is not None and s.extra == {"steps_per_execution": 4} for s in specs)

@@ -39,7 +39,7 @@ FIG1B_LEVELS = (0.0, 0.2, 0.4, 0.6, 0.8, 1.0)
 TABLE1_WEIGHT_DECAY = 5e-4  # the paper gives no value; see paper.md
 
 # RunSpec fields that identify a run within a grid; everything else is "base".
-_RUN_AXES = ("model", "corruption", "level", "seed", "extra")
+_RUN_AXES = ("model", "corruption", "level", "seed")
 TRAINING_FIELDS = tuple(f.name for f in dataclasses.fields(RunSpec) if f.name not in _RUN_AXES)
 
 

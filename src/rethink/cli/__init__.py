@@ -12,6 +12,7 @@ from typing import Annotated, NoReturn
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 app = typer.Typer(
     name="rethink",
@@ -36,7 +37,7 @@ BackendOption = Annotated[
 
 def fail(message: str, code: int = 2) -> NoReturn:
     """Print a one-line error and exit non-zero (2: bad input)."""
-    err_console.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    err_console.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
     raise typer.Exit(code)
 
 

@@ -16,7 +16,6 @@ from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
-from rich.markup import escape
 from rich.table import Table
 
 from rethink.cli import BackendOption, app, console, fail, use_backend
@@ -143,6 +142,13 @@ def grid_command(
     log_every: Annotated[
         int | None, typer.Option(help="A metrics row every N steps.", show_default=False)
     ] = None,
+    steps_per_execution: Annotated[
+        int | None,
+        typer.Option(
+            help="Steps per dispatch on JAX/TensorFlow (same metrics; stored in each spec's extra).",
+            show_default=False,
+        ),
+    ] = None,
     data: Annotated[
         Path | None,
         typer.Option(
@@ -212,7 +218,7 @@ def grid_command(
     Shows a live table; without a terminal, plain lines. Ctrl-C stops cleanly,
     and `rethink grid --resume DIR` (or the same command again) skips completed
     and diverged runs and continues the others from their checkpoints.
-    With --executor ray each run is a task on a Ray cluster (pip install 'rethink[ray]');
+    With --executor ray each run is a task on a Ray cluster (pip install 'rethink\\[ray]');
     the run folders still end up in the grid folder here.
     Exit code 0 if every run completed, 1 if any failed or diverged, 130 if stopped.
     """
@@ -230,6 +236,9 @@ def grid_command(
         "stop_at_fit": stop_at_fit,
         "log_every": log_every,
         "data": _data_path(data),
+        "extra": None
+        if steps_per_execution is None
+        else {"steps_per_execution": steps_per_execution},
     }
     selection = {
         "preset": preset,
@@ -369,7 +378,7 @@ def _check_executor_options(
     try:
         check_request(gpus_per_run, 1.0 if cpus_per_run is None else cpus_per_run)
     except ClusterError as e:
-        fail(escape(str(e)))  # [ray] is not Rich markup
+        fail(str(e))
 
 
 def _connect(
@@ -381,7 +390,7 @@ def _connect(
     try:
         return connect(address, gpus_per_run, 1.0 if cpus_per_run is None else cpus_per_run)
     except ClusterError as e:
-        fail(escape(str(e)))  # [ray] is not Rich markup
+        fail(str(e))
 
 
 def _say(text: str) -> None:

@@ -139,6 +139,7 @@ def run_command(
             )
     except SpecError as e:
         fail(str(e))
+    steps_per_execution = int(spec.extra.get("steps_per_execution", steps_per_execution))
     if steps_per_execution < 1:
         fail(f"steps per execution must be positive, got {steps_per_execution}")
     name = use_backend(backend, quiet=quiet)
