@@ -158,3 +158,17 @@ def test_a_stop_flag_ends_the_run_as_stopped_after_the_current_dispatch() -> Non
     assert out.status == "stopped"
     assert 8 <= out.step < 40
     assert [c.step for c in rec.checkpoints] == [8]
+
+
+def test_the_seed_fixes_the_initial_weights() -> None:
+    import keras
+
+    from rethink.training import build_model
+
+    def weights(seed: int) -> list[np.ndarray]:
+        model = build_model(_spec(seed=seed).resolved(256), (28, 28, 3), 8)
+        return [keras.ops.convert_to_numpy(v.value) for v in model.trainable_variables]
+
+    a, b, c = weights(0), weights(0), weights(1)
+    assert all(np.array_equal(x, y) for x, y in zip(a, b, strict=True))
+    assert not np.array_equal(a[0], c[0])

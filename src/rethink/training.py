@@ -19,6 +19,8 @@ from __future__ import annotations
 
 import json
 import math
+import random
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -283,6 +285,28 @@ def effective_steps_per_execution(requested: int, spec: RunSpec, spe: int, total
     return max(d for d in range(1, max(1, min(requested, limit)) + 1) if limit % d == 0)
 
 
+def seed_everything(seed: int) -> None:
+    """Seed initialization like `keras.utils.set_random_seed`, minus its TF import.
+
+    Keras's initializers draw their seeds from Python's `random`; on the torch
+    backend torch's generator matters too. `set_random_seed` also imports
+    TensorFlow whenever it is installed, which costs every JAX or torch worker
+    about two seconds, so it is used only where TensorFlow is in play.
+    """
+    import keras
+
+    backend = keras.backend.backend()
+    if backend == "tensorflow" or "tensorflow" in sys.modules:
+        keras.utils.set_random_seed(seed)
+        return
+    random.seed(seed)
+    np.random.seed(seed)
+    if backend == "torch":
+        import torch
+
+        torch.manual_seed(seed)
+
+
 def build_model(
     spec: RunSpec, input_shape: tuple[int, ...], spe: int, steps_per_execution: int = 1
 ) -> Any:
@@ -291,7 +315,7 @@ def build_model(
 
     from rethink.models import build
 
-    keras.utils.set_random_seed(spec.seed)
+    seed_everything(spec.seed)
     keras.config.set_dtype_policy(spec.precision)
     model = build(spec.model, input_shape=input_shape, weight_decay=spec.weight_decay)
     schedule = keras.optimizers.schedules.ExponentialDecay(
