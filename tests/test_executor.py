@@ -10,6 +10,7 @@ demand through FAKE_PLAN={"<run id>": "crash" | "oom" | "diverge" | "hang"}.
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import time
@@ -392,3 +393,15 @@ def test_grid_modules_never_import_keras() -> None:
     code = "import sys, rethink.executor, rethink.live, rethink.grid, rethink.lock; print('keras' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_cpu_workers_share_the_cores_unless_told_otherwise(monkeypatch: pytest.MonkeyPatch) -> None:
+    from rethink.executor import share_cpus
+
+    monkeypatch.setattr(os, "cpu_count", lambda: 8)
+    env: dict[str, str] = {"TF_NUM_INTRAOP_THREADS": "7"}  # the user's choice stands
+    share_cpus(env, jobs=4)
+    assert env == {"TF_NUM_INTRAOP_THREADS": "7", "OMP_NUM_THREADS": "2", "MKL_NUM_THREADS": "2"}
+    env = {}
+    share_cpus(env, jobs=16)
+    assert env["OMP_NUM_THREADS"] == "1"
