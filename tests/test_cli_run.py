@@ -210,3 +210,14 @@ def test_missing_data_is_a_one_line_error(tmp_path: Path) -> None:
     )
     assert code == 2 and "nope.tar.gz" in text
     assert not (tmp_path / "o").exists()
+
+
+def test_progress_without_a_terminal_is_plain_lines(cifar_archive: Path, tmp_path: Path) -> None:
+    code, out = rethink(
+        "run", "--model", "mlp_1x512", "--steps", "12", "--batch-size", "50", "--log-every", "4",
+        "--train-subset", "500", "--test-subset", "100", "--data", str(cifar_archive), "--out", str(tmp_path),
+    )  # fmt: skip
+    assert code == 0, out
+    lines = [line for line in out.splitlines() if line.startswith("mlp_1x512-true_labels-s0 step")]
+    assert lines and lines[-1].startswith("mlp_1x512-true_labels-s0 step 12/12")
+    assert "test_acc" in lines[-1] and "\x1b[" not in out  # no terminal control codes

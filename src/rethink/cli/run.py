@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 from typing import Annotated
 
@@ -147,22 +148,21 @@ def run_command(
     from rethink.progress import display_for
     from rethink.runner import RunError, execute
 
-    total = spec.steps or 0
+    shown = (
+        contextlib.nullcontext()
+        if quiet
+        else display_for(err_console, spec.run_id, spec.steps or 0)
+    )
     try:
-        if quiet:
+        with shown as display:
             result, code = execute(
-                spec, out, backend=name, resume=resume, steps_per_execution=steps_per_execution
+                spec,
+                out,
+                backend=name,
+                resume=resume,
+                display=display,
+                steps_per_execution=steps_per_execution,
             )
-        else:
-            with display_for(err_console, spec.run_id, total) as display:
-                result, code = execute(
-                    spec,
-                    out,
-                    backend=name,
-                    resume=resume,
-                    display=display,
-                    steps_per_execution=steps_per_execution,
-                )
     except RunError as e:
         fail(str(e))
     status = result.get("status")
