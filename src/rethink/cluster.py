@@ -52,6 +52,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
+from rethink.atomic import write_atomically
 from rethink.executor import (
     QUEUED,
     RUNNING,
@@ -321,14 +322,7 @@ def apply_files(run_dir: Path, files: Mapping[str, bytes | None]) -> None:
         if data is None:
             path.unlink(missing_ok=True)
             continue
-        fd, tmp = tempfile.mkstemp(dir=run_dir, prefix=f".{name}.", suffix=".tmp")
-        try:
-            with os.fdopen(fd, "wb") as f:
-                f.write(data)
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        write_atomically(path, lambda f, data=data: f.write(data))  # type: ignore[misc]
 
 
 def local_files(run_dir: Path) -> Files:
