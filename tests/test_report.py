@@ -229,3 +229,18 @@ def test_report_renders_markdown_json_and_rich(grid: list[RunSummary]) -> None:
         fit_step("mlp_1x512", "true_labels", 0) + fit_step("mlp_1x512", "true_labels", 1)
     )
     assert f"{ratio:.2f}x" in md and f"{ratio:.2f}x" in text
+
+
+def test_test_error_must_really_rise_and_untrained_models_do_not_count(
+    grid: list[RunSummary],
+) -> None:
+    def at(summary: RunSummary, err: float) -> RunSummary:
+        return dataclasses.replace(summary, test_acc=1 - err)
+
+    leveled = [r for r in grid if r.level is not None and r.status == "completed" and r.plain]
+    low = min(r.level for r in leveled if r.level is not None)
+    flat_high = [at(r, 0.9) for r in leveled]  # chance at every level: nothing learned
+    c = claim_test_error(flat_high)
+    assert c.verdict == NOT_ENOUGH and "at chance already" in c.evidence
+    barely = [at(r, 0.80 if r.level == low else 0.86) for r in leveled]  # rises 6 points only
+    assert claim_test_error(barely).verdict == NOT_SUPPORTED

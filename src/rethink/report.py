@@ -23,6 +23,7 @@ from rethink.summary import START_LOSS, RunSummary, randomization_label
 
 TEST_ERROR_SLACK = 0.02  # test error may dip this much between levels and still "rise"
 CHANCE_SLACK = 0.05  # test error at level 1 within this of 90% counts as "reaches 90%"
+RISE_MIN = 0.10  # test error must grow by at least this from the lowest level to the highest
 
 SUPPORTED, NOT_SUPPORTED, NOT_ENOUGH = "supported", "not supported", "not enough data"
 
@@ -284,7 +285,7 @@ def claim_test_error(runs: Sequence[RunSummary]) -> Claim:
         "when every label is random."
     )
     done = [r for r in runs if r.plain and r.level is not None and r.status == COMPLETED]
-    parts, rising, at_chance = [], [], []
+    parts, rising, at_chance, untrained = [], [], [], []
     for model in sorted({r.model for r in done}):
         by_level: dict[float, list[float]] = {}
         for r in done:
@@ -294,14 +295,29 @@ def claim_test_error(runs: Sequence[RunSummary]) -> Claim:
             continue
         levels = sorted(by_level)
         errors = [sum(by_level[p]) / len(by_level[p]) for p in levels]
-        rising.append(all(b >= a - TEST_ERROR_SLACK for a, b in itertools.pairwise(errors)))
+        steps = " -> ".join(f"{_pct(e, 0)} (p={p:g})" for p, e in zip(levels, errors, strict=True))
+        if errors[0] >= paper.CHANCE_TEST_ERROR - CHANCE_SLACK:
+            # At chance already at the lowest level: the model learned nothing to lose.
+            untrained.append(f"{model}: {steps}")
+            continue
+        rising.append(
+            all(b >= a - TEST_ERROR_SLACK for a, b in itertools.pairwise(errors))
+            and errors[-1] - errors[0] >= RISE_MIN
+        )
         if levels[-1] == 1.0:
             at_chance.append(errors[-1] >= paper.CHANCE_TEST_ERROR - CHANCE_SLACK)
-        steps = " -> ".join(f"{_pct(e, 0)} (p={p:g})" for p, e in zip(levels, errors, strict=True))
         parts.append(f"{model}: {steps}")
+    note = (
+        "; not counted, at chance already at the lowest level (too little training): "
+        + "; ".join(untrained)
+        if untrained
+        else ""
+    )
     if not parts:
+        if untrained:
+            return Claim(claim, NOT_ENOUGH, note.removeprefix("; "))
         return Claim(claim, NOT_ENOUGH, "no model with completed runs at two or more levels")
-    evidence = "; ".join(parts)
+    evidence = "; ".join(parts) + note
     if not all(rising) or not all(at_chance):
         verdict = NOT_SUPPORTED
     else:
