@@ -60,8 +60,9 @@ def skip_reason() -> str | None:
     return None
 
 
-def _children() -> dict[int, list[int]]:
-    kids: dict[int, list[int]] = {}
+def _processes() -> list[tuple[int, int, int]]:
+    """(pid, parent pid, process group) of every process, from /proc."""
+    table = []
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
             continue
@@ -69,23 +70,20 @@ def _children() -> dict[int, list[int]]:
             stat = Path(f"/proc/{entry}/stat").read_text()
         except OSError:
             continue
-        ppid = int(stat.rsplit(")", 1)[1].split()[1])
-        kids.setdefault(ppid, []).append(int(entry))
+        fields = stat.rsplit(")", 1)[1].split()  # after the command name: state, ppid, pgrp
+        table.append((int(entry), int(fields[1]), int(fields[2])))
+    return table
+
+
+def _children() -> dict[int, list[int]]:
+    kids: dict[int, list[int]] = {}
+    for pid, ppid, _ in _processes():
+        kids.setdefault(ppid, []).append(pid)
     return kids
 
 
 def _group(pgid: int) -> list[int]:
-    out = []
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            stat = Path(f"/proc/{entry}/stat").read_text()
-        except OSError:
-            continue
-        if int(stat.rsplit(")", 1)[1].split()[2]) == pgid:
-            out.append(int(entry))
-    return out
+    return [pid for pid, _, group in _processes() if group == pgid]
 
 
 def kill_tree(*roots: int) -> None:
