@@ -77,11 +77,6 @@ RESULT_KEYS = (
 )
 
 
-def atomic_write_text(path: Path, text: str) -> None:
-    """Write `text` to `path` so readers see the old file or the new one, never half."""
-    write_text_atomically(path, text)
-
-
 def _clean(value: Any) -> Any:
     """JSON has no NaN/inf: write them as null."""
     if isinstance(value, float) and not math.isfinite(value):
@@ -94,7 +89,7 @@ def _clean(value: Any) -> Any:
 
 
 def write_json(path: Path, data: dict[str, Any]) -> None:
-    atomic_write_text(path, json.dumps(_clean(data), indent=2, sort_keys=True) + "\n")
+    write_text_atomically(path, json.dumps(_clean(data), indent=2, sort_keys=True) + "\n")
 
 
 def read_json(path: Path) -> dict[str, Any] | None:
@@ -208,7 +203,7 @@ class MetricsWriter:
         text = ",".join(METRICS_COLUMNS) + "\n"
         for r in rows:
             text += ",".join(_fmt(r.get(c)) for c in METRICS_COLUMNS) + "\n"
-        atomic_write_text(path, text)
+        write_text_atomically(path, text)
         self._f = path.open("a", newline="")
 
     def write(self, row: dict[str, Any]) -> None:

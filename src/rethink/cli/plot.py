@@ -19,11 +19,11 @@ from typing import Annotated
 
 import typer
 
+from rethink.atomic import write_text_atomically
 from rethink.cli import app, console, err_console, fail
 from rethink.report import build_report
 from rethink.report_render import render_markdown, render_rich
 from rethink.report_render import report_dict as _report_dict
-from rethink.rundir import atomic_write_text
 from rethink.summary import Grid, load_grid
 
 FIGURE_FORMATS = ("png", "pdf", "svg")
@@ -111,7 +111,7 @@ def report_command(
         sys.stdout.write(json.dumps(_report_dict(report), indent=2, allow_nan=False) + "\n")
         return
     path = (out or folder) / "report.md"
-    atomic_write_text(path, render_markdown(report))
+    write_text_atomically(path, render_markdown(report))
     for table in render_rich(report):
         console.print(table)
     console.print(f"wrote {path}", highlight=False)
