@@ -56,6 +56,7 @@ def test_flag_beats_environment_and_keras_cannot_switch(monkeypatch: pytest.Monk
     monkeypatch.setattr(backend, "installed", lambda name: True)
     with pytest.raises(backend.BackendError, match="already imported"):
         backend.select(other)
+    assert backend.select(other, in_process=False) == (other, "--backend")  # for workers only
 
 
 def test_first_installed_backend_is_chosen_and_said(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -31,11 +31,13 @@ def installed(name: str) -> bool:
     return importlib.util.find_spec(name) is not None
 
 
-def select(requested: str | None = None) -> tuple[str, str]:
+def select(requested: str | None = None, in_process: bool = True) -> tuple[str, str]:
     """Set KERAS_BACKEND for this process; return (backend, how it was chosen).
 
-    Raises BackendError for an unknown or uninstalled backend, or when Keras was
-    already imported with a different one (a backend cannot change in-process).
+    Raises BackendError for an unknown or uninstalled backend, or, when this
+    process will use Keras itself (`in_process`), when Keras was already
+    imported with a different one (a backend cannot change in-process).
+    Commands that only start workers (the grid) pass `in_process=False`.
     """
     if requested:
         name, how = requested, "--backend"
@@ -55,7 +57,7 @@ def select(requested: str | None = None) -> tuple[str, str]:
         raise BackendError(
             f"backend {name!r} is not installed; install it with pip install 'rethink[{name}]'"
         )
-    keras = sys.modules.get("keras")
+    keras = sys.modules.get("keras") if in_process else None
     if keras is not None:
         current = keras.backend.backend()
         if current != name:

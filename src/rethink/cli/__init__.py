@@ -41,12 +41,12 @@ def fail(message: str, code: int = 2) -> NoReturn:
     raise typer.Exit(code)
 
 
-def use_backend(requested: str | None, quiet: bool = False) -> str:
-    """Select the backend for this process or exit with a one-line error."""
+def use_backend(requested: str | None, quiet: bool = False, in_process: bool = True) -> str:
+    """Select the backend (for this process, or only its workers) or exit with one line."""
     from rethink.backend import BackendError, select
 
     try:
-        name, how = select(requested)
+        name, how = select(requested, in_process=in_process)
     except BackendError as e:
         fail(str(e))
     if how == "first installed" and not quiet:

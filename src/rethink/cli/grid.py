@@ -288,7 +288,8 @@ def grid_command(
         _print_plan(specs, folder, preset_name)
         return
 
-    name = use_backend(backend or (existing or {}).get("backend"))
+    # The grid process trains nothing: the backend is for its workers.
+    name = use_backend(backend or (existing or {}).get("backend"), in_process=False)
     if existing is not None and existing.get("backend") not in (None, name):
         fail(
             f"{folder} was trained with backend {existing['backend']}; continue it with --backend {existing['backend']}"
