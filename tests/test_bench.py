@@ -89,15 +89,19 @@ def test_window_starts_at_the_first_callback_after_warmup() -> None:
         bench.window(stamps, warmup=7)
 
 
-def test_worker_on_this_backend_gives_consistent_numbers() -> None:
-    # 320 images at batch 32: 10 steps per epoch; 12 steps -> steps per execution capped to 2.
+@pytest.mark.parametrize("loop", ["keras", "native"])
+def test_worker_on_this_backend_gives_consistent_numbers(loop: str) -> None:
+    # 320 images at batch 32: 10 steps per epoch; rows every 2 steps (the warm-up).
     settings = BenchSpec.tiny(
-        backends=(BACKEND,), warmup=2, steps=10, images=320, steps_per_execution=2
+        backends=(BACKEND,), warmup=2, steps=10, images=320, steps_per_execution=2, loop=loop
     )
     [row] = bench.measure(settings)
     assert row["error"] is None, row["error"]
     assert row["backend"] == BACKEND and row["model"] == "mlp_1x512"
-    assert row["steps_per_execution"] == (1 if BACKEND == "torch" else 2)
+    native = loop == "native" and BACKEND != "tensorflow"
+    assert row["loop"] == ("native" if native else "keras")
+    # Keras's torch trainer runs one step per dispatch; the others honour 2.
+    assert row["steps_per_execution"] == (1 if BACKEND == "torch" and not native else 2)
     assert row["timed_steps"] == 10  # an epoch end at step 10 lies inside the window
     assert row["images_per_s"] > 0 and row["ms_per_step"] > 0 and row["compile_s"] >= 0
     assert row["images_per_s"] == pytest.approx(32 * 1000 / row["ms_per_step"])
@@ -105,6 +109,13 @@ def test_worker_on_this_backend_gives_consistent_numbers() -> None:
     assert row["paper_grid_s"] == pytest.approx(5 * row["paper_run_s"])
     assert sorted(row["paper_grid_missing"]) == sorted(set(MODELS) - {"mlp_1x512"})
     assert row["peak_memory_bytes"] is None or row["peak_memory_bytes"] > 0
+
+
+def test_engine_settings_are_checked() -> None:
+    with pytest.raises(BenchError, match="unknown loop"):
+        BenchSpec.tiny(loop="fast")
+    with pytest.raises(BenchError, match="steps per execution must be positive"):
+        BenchSpec.tiny(steps_per_execution=0)
 
 
 def test_a_failing_model_becomes_an_error_row(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -90,6 +90,8 @@ def test_dry_run_of_a_sweep_with_seeds(fake: Path) -> None:
         (["--out", "a_file"], "is a file"),
         (["--out", "busy"], "holds no grid"),
         (["--resume", "busy"], "holds no grid"),
+        (["--loop", "fast"], "unknown loop 'fast'"),
+        (["--torch-compile", "max"], "unknown torch compile mode"),
     ],
 )
 def test_bad_input_is_one_line_exit_2_and_creates_nothing(
@@ -368,9 +370,10 @@ def test_real_smoke_grid_on_cifar10_then_plot_and_report(
     assert all(r["status"] == "completed" for r in data["runs"])
 
 
-def test_steps_per_execution_travels_to_every_run_in_its_spec(fake: Path) -> None:
-    code, out = grid(*SMALL, "--out", "g", "--steps-per-execution", "4")
+def test_engine_options_travel_to_every_run_in_its_spec(fake: Path) -> None:
+    code, out = grid(*SMALL, "--out", "g", "--steps-per-execution", "4", "--loop", "keras")
     assert code == 0, out
     specs = [RunDir(p).spec() for p in sorted((fake / "g").iterdir()) if p.is_dir()]
     assert len(specs) == 6
-    assert all(s is not None and s.extra == {"steps_per_execution": 4} for s in specs)
+    expected = {"steps_per_execution": 4, "loop": "keras"}
+    assert all(s is not None and s.extra == expected for s in specs)

@@ -148,6 +148,10 @@ def test_huge_learning_rate_ends_as_diverged(cifar_archive: Path, tmp_path: Path
     result = RunDir(tmp_path / "mlp_1x512-true_labels-s0").result()
     assert result is not None and result["status"] == "diverged"
     assert result["diverged_at_step"] is not None and result["step"] < 200
+    # env.json says how the steps ran: natively on JAX and torch unless asked otherwise.
+    env = json.loads((tmp_path / "mlp_1x512-true_labels-s0" / "env.json").read_text())
+    assert env["loop"] == ("keras" if BACKEND == "tensorflow" else "native")
+    assert env["engine"] == {"loop": "auto", "steps_per_execution": None, "torch_compile": "auto"}
 
 
 @pytest.mark.parametrize(
@@ -161,6 +165,9 @@ def test_huge_learning_rate_ends_as_diverged(cifar_archive: Path, tmp_path: Path
         (["--model", "mlp_1x512", "--steps", "0"], "steps must be positive"),
         (["--model", "mlp_1x512", "--batch-size", "-1"], "batch_size must be positive"),
         (["--model", "mlp_1x512", "--precision", "int8"], "unknown precision"),
+        (["--model", "mlp_1x512", "--loop", "fast"], "unknown loop 'fast'"),
+        (["--model", "mlp_1x512", "--torch-compile", "max"], "unknown torch compile mode"),
+        (["--model", "mlp_1x512", "--steps-per-execution", "0"], "must be positive"),
         ([], "missing --model"),
     ],
 )

@@ -18,6 +18,7 @@ import socket
 import time
 import traceback
 from collections.abc import Iterator
+from dataclasses import asdict
 from pathlib import Path
 from types import FrameType
 from typing import Any
@@ -32,6 +33,7 @@ from rethink.rundir import (
     write_json,
 )
 from rethink.spec import RunSpec, SpecError
+from rethink.steppers import Engine
 from rethink.training import Checkpoint, Observer, Outcome
 
 EXIT_CODES = {COMPLETED: 0, DIVERGED: 1, FAILED: 1, STOPPED: 130}
@@ -161,7 +163,7 @@ def execute(
     backend: str,
     resume: bool = False,
     display: Observer | None = None,
-    steps_per_execution: int = 1,
+    engine: Engine | None = None,
 ) -> tuple[dict[str, Any], int]:
     """Train `spec` into `out/<run id>/`; return (result.json contents, exit code)."""
     from rethink.lock import FolderLock, LockError
@@ -183,7 +185,7 @@ def execute(
         raise RunError(f"run folder {run.path} is in use by another rethink process") from None
     try:
         return _train_in_folder(
-            resolved, raw, run, source, digest, backend, display, steps_per_execution
+            resolved, raw, run, source, digest, backend, display, engine or Engine()
         )
     finally:
         lock.release()
@@ -197,7 +199,7 @@ def _train_in_folder(
     digest: str,
     backend: str,
     display: Observer | None,
-    steps_per_execution: int,
+    engine: Engine,
 ) -> tuple[dict[str, Any], int]:
     from rethink.backend import enable_compilation_cache
     from rethink.environment import describe
@@ -219,7 +221,8 @@ def _train_in_folder(
             "data_source": source,
             "data_sha256": digest,
             "started": time.time(),
-            "steps_per_execution": steps_per_execution,
+            "engine": asdict(engine),
+            "loop": "native" if engine.uses_native(backend, spec.precision) else "keras",
         }
     )
     cache = enable_compilation_cache(backend)
@@ -241,7 +244,7 @@ def _train_in_folder(
                     data,
                     observer,
                     resume=checkpoint,
-                    steps_per_execution=steps_per_execution,
+                    engine=engine,
                     should_stop=stop,
                 )
             except KeyboardInterrupt:

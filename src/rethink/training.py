@@ -4,9 +4,12 @@
 
 SGD with momentum, learning rate times `lr_decay` after every epoch (an
 in-graph staircase schedule on the optimizer's step counter, so it survives
-checkpoints), softmax cross-entropy on logits, `fit()` once per epoch on that
-epoch's permutation (`rethink.inputs.epoch_order`); the remainder of each
-shuffled epoch is dropped so every step sees `batch_size` images.
+checkpoints), softmax cross-entropy on logits, each epoch on that epoch's
+permutation (`rethink.inputs.epoch_order`); the remainder of each shuffled
+epoch is dropped so every step sees `batch_size` images. An epoch runs either
+through `fit()` (the keras loop) or through a native stepper
+(`rethink.steppers`: JAX and torch, data resident on the device, several
+steps per dispatch); both train the same Keras model with the same optimizer.
 
 Metrics rows are produced every `log_every` steps and at each epoch end
 (where the test split is evaluated). A row's training loss and accuracy are
@@ -33,6 +36,7 @@ from rethink.atomic import write_atomically
 from rethink.inputs import RunData, augment, epoch_order
 from rethink.rundir import COMPLETED, DIVERGED, STOPPED
 from rethink.spec import RunSpec
+from rethink.steppers import Engine, Stepper, chunk_length
 
 EVAL_BATCH = 500
 # Float rounding of running means: 100% accuracy can read as 0.99999994.
@@ -361,40 +365,48 @@ def train(
     data: RunData,
     observer: Observer | None = None,
     resume: Checkpoint | None = None,
-    steps_per_execution: int = 1,
+    engine: Engine | None = None,
     should_stop: Callable[[], bool] | None = None,
+    log: Callable[[str], None] | None = None,
 ) -> Outcome:
     """Train `spec` (resolved) on `data`; ends as `stopped` on KeyboardInterrupt or
     once `should_stop()` turns true (checked after every dispatch: a signal
     handler that only sets a flag is never swallowed inside Keras).
 
-    `steps_per_execution` > 1 runs several steps per dispatch (fewer host
-    round trips on accelerators); it is capped to divide `log_every` and the
-    steps per epoch, so the metrics do not depend on it.
+    `engine` chooses how steps are executed (`rethink.steppers.Engine`: the
+    keras loop or a native stepper, steps per dispatch); the metrics do not
+    depend on it beyond float rounding. `log` receives notes such as a
+    compilation falling back (default: standard error).
     """
     import keras
 
+    from rethink.environment import device_name
+    from rethink.steppers import chunk_limit, make_stepper
+
+    engine = engine or Engine()
     observer = observer or NullObserver()
     stop = should_stop or (lambda: False)
+    say = log or (lambda msg: print(f"rethink: {msg}", file=sys.stderr))
     n = len(data.y_train)
     spec = spec.resolved(n)
     tracker = _Tracker(spec, n, observer, resume)
-    k = effective_steps_per_execution(steps_per_execution, spec, tracker.spe, tracker.total)
-    if keras.backend.backend() == "torch":
-        k = 1  # Keras's torch trainer runs one step per dispatch only
+    backend = keras.backend.backend()
+    k = 1
+    if not engine.uses_native(backend, spec.precision) and backend != "torch":
+        # Keras's torch trainer runs one step per dispatch only.
+        k = effective_steps_per_execution(
+            engine.steps_per_execution or 1, spec, tracker.spe, tracker.total
+        )
     model = build_model(spec, data.x_train.shape[1:], tracker.spe, k)
     if resume is not None:
         restore(model, resume)
-
-    class _Callback(keras.callbacks.Callback):
-        last_k = 0
-
-        def on_train_batch_end(self, batch: int, logs: dict[str, Any] | None = None) -> None:
-            if tracker.batch_end(batch + 1, logs or {}, self.last_k) or stop():
-                self.model.stop_training = True
-
-    callback = _Callback()
-    bs = spec.batch_size
+    stepper = make_stepper(engine, model, data.x_train, data.y_train, spec.batch_size, say)
+    limit = chunk_limit(engine, device_name(backend) == "CPU")
+    fit_epoch = (
+        _KerasEpochs(model, tracker, stop)
+        if stepper is None
+        else _NativeEpochs(stepper, tracker, stop, limit)
+    )
     n_epochs = math.ceil(tracker.total / tracker.spe)
     status = COMPLETED
     try:
@@ -402,22 +414,11 @@ def train(
             if stop():
                 raise KeyboardInterrupt
             steps = min(tracker.spe, tracker.total - epoch * tracker.spe)
-            order = epoch_order(spec.seed, epoch, n)[: steps * bs]
-            x = data.x_train[order]
-            if spec.augment:
-                x = augment(x, spec.seed, epoch)
+            order = epoch_order(spec.seed, epoch, n)[: steps * spec.batch_size]
+            images = augment(data.x_train[order], spec.seed, epoch) if spec.augment else None
             tracker._begin_epoch(epoch)
-            callback.last_k = steps
             tracker.start_fit()
-            model.fit(
-                x,
-                data.y_train[order],
-                batch_size=bs,
-                epochs=1,
-                shuffle=False,
-                verbose=0,
-                callbacks=[callback],
-            )
+            fit_epoch(data, order, images, steps)
             tracker.end_fit()
             tracker.step = epoch * tracker.spe + tracker.k
             if stop():
@@ -426,6 +427,8 @@ def train(
                 tracker.emit_row(tracker.step)
                 status = DIVERGED
                 break
+            if stepper is not None:
+                stepper.sync()
             test = model.evaluate(
                 data.x_test, data.y_test, batch_size=EVAL_BATCH, verbose=0, return_dict=True
             )
@@ -442,3 +445,68 @@ def train(
         status = STOPPED
         tracker.step = tracker.epoch * tracker.spe + tracker.k
     return tracker.outcome(status)
+
+
+class _KerasEpochs:
+    """One epoch through `fit()`, the tracker fed from a callback every k steps."""
+
+    def __init__(self, model: Any, tracker: _Tracker, stop: Callable[[], bool]):
+        import keras
+
+        self.model = model
+        self.batch_size = tracker.spec.batch_size
+
+        class _Callback(keras.callbacks.Callback):
+            last_k = 0
+
+            def on_train_batch_end(self, batch: int, logs: dict[str, Any] | None = None) -> None:
+                if tracker.batch_end(batch + 1, logs or {}, self.last_k) or stop():
+                    self.model.stop_training = True
+
+        self.callback = _Callback()
+
+    def __call__(
+        self, data: RunData, order: np.ndarray, images: np.ndarray | None, steps: int
+    ) -> None:
+        self.callback.last_k = steps
+        self.model.fit(
+            data.x_train[order] if images is None else images,
+            data.y_train[order],
+            batch_size=self.batch_size,
+            epochs=1,
+            shuffle=False,
+            verbose=0,
+            callbacks=[self.callback],
+        )
+
+
+class _NativeEpochs:
+    """One epoch through a native stepper, in chunks that end at every row.
+
+    The tracker sees what the keras loop's callback would: at each chunk's
+    end, the running means of loss and accuracy since the epoch began, or,
+    at the first non-finite loss, the step where it appeared.
+    """
+
+    def __init__(self, stepper: Stepper, tracker: _Tracker, stop: Callable[[], bool], limit: int):
+        self.stepper, self.tracker, self.stop, self.limit = stepper, tracker, stop, limit
+
+    def __call__(
+        self, data: RunData, order: np.ndarray, images: np.ndarray | None, steps: int
+    ) -> None:
+        tracker = self.tracker
+        self.stepper.begin_epoch(order, images)
+        epoch_start = tracker.epoch * tracker.spe
+        done, loss_sum, acc_sum = 0, 0.0, 0.0
+        while done < steps:
+            count = chunk_length(epoch_start, done, steps, tracker.spec.log_every, self.limit)
+            losses, accs = self.stepper.run(done, count, self.stop)
+            bad = np.flatnonzero(~np.isfinite(losses))
+            if bad.size:  # report the first non-finite step, as a per-step callback would
+                losses, accs = losses[: bad[0] + 1], accs[: bad[0] + 1]
+            done += len(losses)
+            loss_sum += float(np.sum(losses, dtype=np.float64))
+            acc_sum += float(np.sum(accs, dtype=np.float64))
+            logs = {"loss": loss_sum / done, "acc": acc_sum / done}
+            if tracker.batch_end(done, logs, steps) or bad.size or self.stop():
+                return

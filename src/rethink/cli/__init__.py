@@ -8,11 +8,15 @@ Keras is imported only inside commands, after `backend.select()`, so
 from __future__ import annotations
 
 import sys
-from typing import Annotated, NoReturn
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 from rich.console import Console
 from rich.markup import escape
+
+if TYPE_CHECKING:
+    from rethink.steppers import Engine
 
 app = typer.Typer(
     name="rethink",
@@ -33,6 +37,41 @@ BackendOption = Annotated[
         show_default=False,
     ),
 ]
+
+LoopOption = Annotated[
+    str,
+    typer.Option(
+        help="How steps run: keras (fit()), native (JAX/torch: data on the device, "
+        "several steps per dispatch) or auto (native where it exists). Same metrics."
+    ),
+]
+StepsOption = Annotated[
+    int | None,
+    typer.Option(
+        help="Most steps per dispatch (default: chosen per loop and device). Same metrics.",
+        show_default=False,
+    ),
+]
+TorchCompileOption = Annotated[
+    str,
+    typer.Option(
+        help="torch.compile the native torch step: off, cudagraphs, inductor, aot_eager "
+        "or auto (cudagraphs on a CUDA GPU, else off); falls back to eager if it fails."
+    ),
+]
+
+
+def make_engine(
+    extra: Mapping[str, Any], loop: str, steps_per_execution: int | None, torch_compile: str
+) -> Engine:
+    """The engine of the options, overridden by a spec's `extra`; exits on bad values."""
+    from rethink.steppers import Engine, EngineError
+
+    try:
+        base = Engine(loop, steps_per_execution, torch_compile)
+        return Engine.from_extra(extra, base)
+    except (EngineError, TypeError, ValueError) as e:
+        fail(str(e))
 
 
 def fail(message: str, code: int = 2) -> NoReturn:

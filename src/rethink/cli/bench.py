@@ -52,14 +52,19 @@ def render(rows: Sequence[dict[str, Any]]) -> Table:
         box=box.SIMPLE_HEAD,
         pad_edge=False,
     )
-    for name in ("backend", "model", "precision"):
+    for name in ("backend", "model", "precision", "loop"):
         table.add_column(name, no_wrap=True)
     for name in ("images/s", "ms/step", "compile s", "peak mem", "paper run", "paper grid"):
         table.add_column(name, justify="right", no_wrap=True)
     partial: set[str] = set()
     notes: list[str] = []
     for r in rows:
-        head = [str(r.get("backend")), str(r.get("model") or "-"), str(r.get("precision") or "-")]
+        head = [
+            str(r.get("backend")),
+            str(r.get("model") or "-"),
+            str(r.get("precision") or "-"),
+            str(r.get("loop") or "-"),
+        ]
         if r.get("error"):
             notes.append(f"({len(notes) + 1}) {' '.join(head[:2])}: {r['error']}")
             table.add_row(*head, f"[red]error ({len(notes)})[/]", *["-"] * 5)
@@ -113,7 +118,20 @@ def bench_command(
     steps_per_execution: Annotated[
         int | None,
         typer.Option(
-            help="Steps per dispatch, as `rethink run` (capped; torch: 1) (default: 1).",
+            help="Most steps per dispatch, as `rethink run` (default: per loop and device).",
+            show_default=False,
+        ),
+    ] = None,
+    loop: Annotated[
+        str | None,
+        typer.Option(
+            help="keras, native or auto, as `rethink run` (default: auto).", show_default=False
+        ),
+    ] = None,
+    torch_compile: Annotated[
+        str | None,
+        typer.Option(
+            help="off, cudagraphs, inductor, aot_eager or auto, as `rethink run` (default: auto).",
             show_default=False,
         ),
     ] = None,
@@ -154,6 +172,8 @@ def bench_command(
         "warmup": warmup,
         "steps_per_execution": steps_per_execution,
         "images": images,
+        "loop": loop,
+        "torch_compile": torch_compile,
     }
     changes = {k: v for k, v in given.items() if v is not None}
     try:

@@ -18,7 +18,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from rethink.cli import BackendOption, app, console, fail, use_backend
+from rethink.cli import BackendOption, StepsOption, app, console, fail, make_engine, use_backend
 from rethink.executor import Executor, GridState, WorkerCommand, exit_code, rethink_worker
 from rethink.grid import (
     PRESET_HELP,
@@ -142,10 +142,18 @@ def grid_command(
     log_every: Annotated[
         int | None, typer.Option(help="A metrics row every N steps.", show_default=False)
     ] = None,
-    steps_per_execution: Annotated[
-        int | None,
+    loop: Annotated[
+        str | None,
         typer.Option(
-            help="Steps per dispatch on JAX/TensorFlow (same metrics; stored in each spec's extra).",
+            help="keras, native or auto (default): how each run's steps execute. Same metrics.",
+            show_default=False,
+        ),
+    ] = None,
+    steps_per_execution: StepsOption = None,
+    torch_compile: Annotated[
+        str | None,
+        typer.Option(
+            help="torch.compile the native torch step: off, cudagraphs, inductor, aot_eager, auto.",
             show_default=False,
         ),
     ] = None,
@@ -236,9 +244,7 @@ def grid_command(
         "stop_at_fit": stop_at_fit,
         "log_every": log_every,
         "data": _data_path(data),
-        "extra": None
-        if steps_per_execution is None
-        else {"steps_per_execution": steps_per_execution},
+        "extra": _engine_extra(loop, steps_per_execution, torch_compile),
     }
     selection = {
         "preset": preset,
@@ -458,6 +464,25 @@ def _data_path(data: Path | None) -> str | None:
     if not data.exists():
         fail(f"data not found: {data}")
     return str(data.expanduser().resolve())  # workers and resumes may run elsewhere
+
+
+def _engine_extra(
+    loop: str | None, steps_per_execution: int | None, torch_compile: str | None
+) -> dict[str, Any] | None:
+    """The engine options given, as stored in each spec's extra (checked here)."""
+    given = {
+        k: v
+        for k, v in (
+            ("loop", loop),
+            ("steps_per_execution", steps_per_execution),
+            ("torch_compile", torch_compile),
+        )
+        if v is not None
+    }
+    if not given:
+        return None
+    make_engine(given, "auto", None, "auto")
+    return given
 
 
 def _stored_record(folder: Path) -> dict[str, Any] | None:

@@ -8,7 +8,18 @@ from typing import Annotated
 
 import typer
 
-from rethink.cli import BackendOption, app, console, err_console, fail, use_backend
+from rethink.cli import (
+    BackendOption,
+    LoopOption,
+    StepsOption,
+    TorchCompileOption,
+    app,
+    console,
+    err_console,
+    fail,
+    make_engine,
+    use_backend,
+)
 from rethink.spec import RunSpec
 
 
@@ -89,12 +100,9 @@ def run_command(
             "--spec", help="Read every setting from a spec.json (other settings ignored)."
         ),
     ] = None,
-    steps_per_execution: Annotated[
-        int,
-        typer.Option(
-            help="Steps per dispatch (JAX, TensorFlow); capped to divide --log-every. Same metrics."
-        ),
-    ] = 1,
+    loop: LoopOption = "auto",
+    steps_per_execution: StepsOption = None,
+    torch_compile: TorchCompileOption = "auto",
     quiet: Annotated[bool, typer.Option(help="No progress display.")] = False,
     backend: BackendOption = None,
 ) -> None:
@@ -140,9 +148,7 @@ def run_command(
             )
     except SpecError as e:
         fail(str(e))
-    steps_per_execution = int(spec.extra.get("steps_per_execution", steps_per_execution))
-    if steps_per_execution < 1:
-        fail(f"steps per execution must be positive, got {steps_per_execution}")
+    engine = make_engine(spec.extra, loop, steps_per_execution, torch_compile)
     name = use_backend(backend, quiet=quiet)
 
     from rethink.progress import display_for
@@ -161,7 +167,7 @@ def run_command(
                 backend=name,
                 resume=resume,
                 display=display,
-                steps_per_execution=steps_per_execution,
+                engine=engine,
             )
     except RunError as e:
         fail(str(e))
