@@ -377,3 +377,39 @@ def test_engine_options_travel_to_every_run_in_its_spec(fake: Path) -> None:
     assert len(specs) == 6
     expected = {"steps_per_execution": 4, "loop": "keras"}
     assert all(s is not None and s.extra == expected for s in specs)
+
+
+def test_auto_jobs_share_gpus_and_split_cpus() -> None:
+    assert grid_cli.auto_jobs(("0",), cpus=64) == grid_cli.JOBS_PER_GPU
+    assert grid_cli.auto_jobs(("0", "3"), cpus=2) == 2 * grid_cli.JOBS_PER_GPU
+    assert grid_cli.auto_jobs((), cpus=2) == 2
+    assert grid_cli.auto_jobs((), cpus=1) == 1
+
+
+@pytest.mark.parametrize(
+    ("visible", "expected"),
+    [("0,1", ("0", "1")), ("2", ("2",)), ("", ()), ("-1", ()), (" 1 , 3 ", ("1", "3"))],
+)
+def test_visible_gpus_honours_cuda_visible_devices(
+    monkeypatch: pytest.MonkeyPatch, visible: str, expected: tuple[str, ...]
+) -> None:
+    from rethink.environment import visible_gpus
+
+    monkeypatch.setenv("CUDA_VISIBLE_DEVICES", visible)
+    assert visible_gpus() == expected
+
+
+def test_visible_gpus_counts_nvidia_smi(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    from rethink.environment import visible_gpus
+
+    monkeypatch.delenv("CUDA_VISIBLE_DEVICES", raising=False)
+    monkeypatch.setenv("PATH", str(tmp_path))
+    assert visible_gpus() == ()  # no nvidia-smi: a CPU machine
+    tool = tmp_path / "nvidia-smi"
+    tool.write_text(
+        "#!/bin/sh\necho 'GPU 0: NVIDIA H100 (UUID: GPU-a)'\necho 'GPU 1: NVIDIA H100 (UUID: GPU-b)'\n"
+    )
+    tool.chmod(0o755)
+    assert visible_gpus() == ("0", "1")
+    tool.write_text("#!/bin/sh\necho 'NVIDIA-SMI has failed' >&2\nexit 9\n")
+    assert visible_gpus() == ()

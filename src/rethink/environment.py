@@ -6,8 +6,11 @@ backend check, only to name the device; call it after Keras is imported.
 
 from __future__ import annotations
 
+import os
 import platform
+import shutil
 import socket
+import subprocess
 import sys
 from importlib import metadata
 from typing import Any
@@ -72,3 +75,24 @@ def describe(backend: str) -> dict[str, Any]:
         "host": socket.gethostname(),
         "platform": platform.platform(),
     }
+
+
+def visible_gpus() -> tuple[str, ...]:
+    """The NVIDIA GPUs a worker could use, as CUDA_VISIBLE_DEVICES entries; () if none.
+
+    CUDA_VISIBLE_DEVICES, when set, is the answer; otherwise `nvidia-smi -L`
+    counts them. No framework is imported (the grid process trains nothing).
+    """
+    given = os.environ.get("CUDA_VISIBLE_DEVICES")
+    if given is not None:
+        entries = tuple(g.strip() for g in given.split(",") if g.strip())
+        return () if entries in ((), ("-1",)) else entries
+    tool = shutil.which("nvidia-smi")
+    if tool is None:
+        return ()
+    try:
+        out = subprocess.run([tool, "-L"], capture_output=True, text=True, timeout=20, check=False)
+    except (OSError, subprocess.SubprocessError):
+        return ()
+    n = sum(1 for line in out.stdout.splitlines() if line.startswith("GPU "))
+    return tuple(str(i) for i in range(n)) if out.returncode == 0 else ()
