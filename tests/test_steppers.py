@@ -26,7 +26,8 @@ from rethink.steppers import (
     chunk_limit,
     make_stepper,
 )
-from rethink.training import Checkpoint, Outcome, train
+from rethink.training import Outcome, train
+from test_training import Recorder
 
 KERAS = Engine(loop="keras")
 NATIVE = Engine(loop="native")
@@ -185,25 +186,6 @@ def _spec(**kw: Any) -> RunSpec:
     )
     base.update(kw)
     return RunSpec(**base)
-
-
-class Recorder:
-    def __init__(self, interrupt_after_row_step: int | None = None) -> None:
-        self.rows: list[dict[str, float | None]] = []
-        self.checkpoints: list[Checkpoint] = []
-        self.progress: list[int] = []
-        self.interrupt_after = interrupt_after_row_step
-
-    def on_row(self, row: dict[str, float | None]) -> None:
-        self.rows.append(row)
-        if self.interrupt_after is not None and row["step"] == self.interrupt_after:
-            raise KeyboardInterrupt
-
-    def on_progress(self, progress: dict[str, float | None]) -> None:
-        self.progress.append(int(progress["step"] or 0))
-
-    def on_checkpoint(self, checkpoint: Checkpoint) -> None:
-        self.checkpoints.append(checkpoint)
 
 
 def _run(spec: RunSpec, data: RunData, engine: Engine, **kw: Any) -> tuple[Outcome, Recorder]:

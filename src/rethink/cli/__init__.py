@@ -60,6 +60,22 @@ TorchCompileOption = Annotated[
     ),
 ]
 
+# The same, for commands where "not given" differs from the default (grid, bench).
+GivenLoopOption = Annotated[
+    str | None,
+    typer.Option(
+        "--loop", help="keras, native or auto (default), as `rethink run`.", show_default=False
+    ),
+]
+GivenTorchCompileOption = Annotated[
+    str | None,
+    typer.Option(
+        "--torch-compile",
+        help="off, cudagraphs, inductor, aot_eager or auto (default), as `rethink run`.",
+        show_default=False,
+    ),
+]
+
 
 def make_engine(
     extra: Mapping[str, Any], loop: str, steps_per_execution: int | None, torch_compile: str

@@ -12,7 +12,15 @@ from rich import box
 from rich.console import Console
 from rich.table import Table
 
-from rethink.cli import app, console, err_console, fail
+from rethink.cli import (
+    GivenLoopOption,
+    GivenTorchCompileOption,
+    StepsOption,
+    app,
+    console,
+    err_console,
+    fail,
+)
 
 
 def _names(values: Sequence[str] | None) -> tuple[str, ...] | None:
@@ -115,26 +123,9 @@ def bench_command(
         int | None,
         typer.Option(help="Steps before timing starts (default: 50).", show_default=False),
     ] = None,
-    steps_per_execution: Annotated[
-        int | None,
-        typer.Option(
-            help="Most steps per dispatch, as `rethink run` (default: per loop and device).",
-            show_default=False,
-        ),
-    ] = None,
-    loop: Annotated[
-        str | None,
-        typer.Option(
-            help="keras, native or auto, as `rethink run` (default: auto).", show_default=False
-        ),
-    ] = None,
-    torch_compile: Annotated[
-        str | None,
-        typer.Option(
-            help="off, cudagraphs, inductor, aot_eager or auto, as `rethink run` (default: auto).",
-            show_default=False,
-        ),
-    ] = None,
+    steps_per_execution: StepsOption = None,
+    loop: GivenLoopOption = None,
+    torch_compile: GivenTorchCompileOption = None,
     images: Annotated[
         int | None,
         typer.Option(

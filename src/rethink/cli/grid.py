@@ -19,7 +19,17 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from rethink.cli import BackendOption, StepsOption, app, console, fail, make_engine, use_backend
+from rethink.cli import (
+    BackendOption,
+    GivenLoopOption,
+    GivenTorchCompileOption,
+    StepsOption,
+    app,
+    console,
+    fail,
+    make_engine,
+    use_backend,
+)
 from rethink.executor import Executor, GridState, WorkerCommand, exit_code, rethink_worker
 from rethink.grid import (
     PRESET_HELP,
@@ -143,21 +153,9 @@ def grid_command(
     log_every: Annotated[
         int | None, typer.Option(help="A metrics row every N steps.", show_default=False)
     ] = None,
-    loop: Annotated[
-        str | None,
-        typer.Option(
-            help="keras, native or auto (default): how each run's steps execute. Same metrics.",
-            show_default=False,
-        ),
-    ] = None,
+    loop: GivenLoopOption = None,
     steps_per_execution: StepsOption = None,
-    torch_compile: Annotated[
-        str | None,
-        typer.Option(
-            help="torch.compile the native torch step: off, cudagraphs, inductor, aot_eager, auto.",
-            show_default=False,
-        ),
-    ] = None,
+    torch_compile: GivenTorchCompileOption = None,
     data: Annotated[
         Path | None,
         typer.Option(

@@ -65,6 +65,8 @@ class Engine:
     steps_per_execution: int | None = None
     torch_compile: str = "auto"
 
+    KEYS = ("loop", "steps_per_execution", "torch_compile")  # in a spec's extra
+
     def __post_init__(self) -> None:
         if self.loop not in LOOPS:
             raise EngineError(f"unknown loop {self.loop!r}; choose from {', '.join(LOOPS)}")
@@ -77,8 +79,6 @@ class Engine:
             raise EngineError(
                 f"steps per execution must be positive, got {self.steps_per_execution}"
             )
-
-    KEYS = ("loop", "steps_per_execution", "torch_compile")
 
     def to_extra(self) -> dict[str, Any]:
         """The non-default settings, as stored in a spec's `extra`."""

@@ -115,22 +115,28 @@ class TorchStepper:
             v.value.grad = None
 
     def _call(self, idx: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        if not self._first_compiled:
-            if self.compile_mode == "cudagraphs":
-                torch.compiler.cudagraph_mark_step_begin()
-            loss, acc = self._step(idx)
-            # CUDA-graph outputs are overwritten by the next replay.
-            return (loss.clone(), acc.clone()) if self.compile_mode != "off" else (loss, acc)
-        self._first_compiled = False
+        if self._first_compiled:
+            self._first_compiled = False
+            return self._first_call(idx)
+        if self.compile_mode == "off":
+            return self._step(idx)
+        if self.compile_mode == "cudagraphs":
+            torch.compiler.cudagraph_mark_step_begin()
+        loss, acc = self._step(idx)
+        # CUDA-graph outputs live in buffers that the next replay overwrites.
+        return loss.clone(), acc.clone()
+
+    def _first_call(self, idx: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """The first compiled step; on failure, undo it and continue eagerly."""
         saved = self._state()
         try:
             return self._call(idx)
         except Exception as e:  # compilation is an optimization: never fail the run
             self._restore(saved)
+            first_line = str(e).splitlines()[0] if str(e) else ""
             self.log(
                 f"torch.compile({self.compile_mode!r}) failed on the first step "
-                f"({type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}); "
-                "training eagerly instead"
+                f"({type(e).__name__}: {first_line}); training eagerly instead"
             )
             self.compile_mode = "off"
             self._step = self._eager_step
