@@ -99,9 +99,13 @@ class JaxStepper:
             self.x, self.y = self.x_resident, self.y_resident
             self.order = jax.device_put(np.asarray(order, dtype=np.int32))
         else:  # already in epoch order: labels follow the same order
-            self.x = jax.device_put(images)
-            self.y = jax.device_put(self.y_host[order])
-            self.order = jnp.arange(len(images), dtype=jnp.int32)
+            # Padded to the resident set's shape: the compiled programs stay valid.
+            k, n = len(images), len(self.y_host)
+            x = np.zeros((n, *images.shape[1:]), dtype=images.dtype)
+            y = np.zeros(n, dtype=np.int32)
+            x[:k], y[:k] = images, self.y_host[order]
+            self.x, self.y = jax.device_put(x), jax.device_put(y)
+            self.order = jnp.arange(n, dtype=jnp.int32)
 
     def run(
         self, first: int, count: int, should_stop: Callable[[], bool]

@@ -69,15 +69,18 @@ class TorchStepper:
         self.order = torch.arange(len(y_train), device=self.device)
         self.variables = list(model.trainable_variables)
         self.compile_mode = resolve_compile(compile, self.device)
-        self._step: Callable[[torch.Tensor], tuple[torch.Tensor, torch.Tensor]] = self._eager_step
+        self._step: Callable[[torch.Tensor, torch.Tensor], tuple[torch.Tensor, torch.Tensor]] = (
+            self._eager_step
+        )
         self._first_compiled = False
         if self.compile_mode != "off":
             _dynamo_friendly(model)
             self._step = torch.compile(self._eager_step, backend=self.compile_mode)
             self._first_compiled = True
 
-    def _eager_step(self, idx: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        x, y = self.x[idx], self.y[idx]
+    def _eager_step(self, x: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """One step on a batch; compiled, its inputs are the batch only (small copies
+        into CUDA-graph buffers), never the resident data set."""
         logits = self.model(x, training=True)
         loss = F.cross_entropy(logits.float(), y)
         for penalty in self.model.losses:
@@ -114,23 +117,23 @@ class TorchStepper:
         for v in self.variables:
             v.value.grad = None
 
-    def _call(self, idx: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    def _call(self, x: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         if self._first_compiled:
             self._first_compiled = False
-            return self._first_call(idx)
+            return self._first_call(x, y)
         if self.compile_mode == "off":
-            return self._step(idx)
+            return self._step(x, y)
         if self.compile_mode == "cudagraphs":
             torch.compiler.cudagraph_mark_step_begin()
-        loss, acc = self._step(idx)
+        loss, acc = self._step(x, y)
         # CUDA-graph outputs live in buffers that the next replay overwrites.
         return loss.clone(), acc.clone()
 
-    def _first_call(self, idx: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    def _first_call(self, x: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """The first compiled step; on failure, undo it and continue eagerly."""
         saved = self._state()
         try:
-            return self._call(idx)
+            return self._call(x, y)
         except Exception as e:  # compilation is an optimization: never fail the run
             self._restore(saved)
             first_line = str(e).splitlines()[0] if str(e) else ""
@@ -140,7 +143,7 @@ class TorchStepper:
             )
             self.compile_mode = "off"
             self._step = self._eager_step
-            return self._step(idx)
+            return self._step(x, y)
 
     def run(
         self, first: int, count: int, should_stop: Callable[[], bool]
@@ -148,7 +151,8 @@ class TorchStepper:
         bs = self.batch_size
         losses, accs = [], []
         for i in range(first, first + count):
-            loss, acc = self._call(self.order[i * bs : (i + 1) * bs])
+            idx = self.order[i * bs : (i + 1) * bs]
+            loss, acc = self._call(self.x[idx], self.y[idx])  # gathered on the device
             losses.append(loss)
             accs.append(acc)
             if should_stop():
