@@ -459,9 +459,14 @@ def test_the_jax_chunk_compiles_once_for_every_chunk_length() -> None:
         losses, _ = stepper.run(first, count, _never)
         assert len(losses) == count and np.isfinite(losses).all()
     assert stepper._chunk._cache_size() == 1
-    # A new epoch's order (and augmented images of the same shape) reuse it.
+    # A new epoch's order, and augmented images, even a partial epoch's
+    # fewer ones (padded to the resident shape), reuse it.
     stepper.begin_epoch(rng.permutation(64), x[rng.permutation(64)])
     stepper.run(0, 4, _never)
+    order = rng.permutation(64)[:40]
+    stepper.begin_epoch(order, x[order])
+    losses, _ = stepper.run(0, 10, _never)
+    assert len(losses) == 10 and np.isfinite(losses).all()
     assert stepper._chunk._cache_size() == 1
 
 
