@@ -35,20 +35,16 @@ import rethink.cli as cli
 from conftest import current_backend
 from ray_cluster import RayCluster
 from rethink.cluster import (
-    CHECKPOINT,
     MARKER,
-    PROGRESS,
     ClusterError,
     Job,
-    ProgressBoard,
-    Shipper,
-    apply_files,
     check_request,
     run_attempt,
     runs_per_node,
 )
 from rethink.executor import WorkerProcess, start_worker
-from rethink.rundir import RunDir
+from rethink.rundir import CHECKPOINT, PROGRESS, RunDir
+from rethink.shipping import ProgressBoard, Shipper, apply_files
 from rethink.spec import RunSpec
 from test_executor import fake_worker
 
