@@ -261,7 +261,7 @@ def measure_one(settings: BenchSpec, model: str, precision: str, data: RunData) 
         "model": model,
         "precision": precision,
         "batch_size": spec.batch_size,
-        "loop": "native" if engine.uses_native(backend, precision) else "keras",
+        "loop": engine.loop_for(backend, precision),
         # The most steps between two callbacks: what one dispatch (or chunk) ran.
         "steps_per_execution": max(
             [b[0] - a[0] for a, b in itertools.pairwise(stamps.stamps)], default=first_step

@@ -222,7 +222,7 @@ def _train_in_folder(
             "data_sha256": digest,
             "started": time.time(),
             "engine": asdict(engine),
-            "loop": "native" if engine.uses_native(backend, spec.precision) else "keras",
+            "loop": engine.loop_for(backend, spec.precision),
         }
     )
     cache = enable_compilation_cache(backend)

@@ -104,6 +104,10 @@ class Engine:
             return False
         return precision != "mixed_float16"
 
+    def loop_for(self, backend: str, precision: str) -> str:
+        """The loop that runs: "native" or "keras" (as env.json and bench rows say)."""
+        return "native" if self.uses_native(backend, precision) else "keras"
+
 
 class Stepper(Protocol):
     """Trains the Keras model it was made for, chunk by chunk."""
