@@ -25,7 +25,7 @@ truth between chunks (`sync()`), so evaluation, checkpoints and resuming are
 shared with the keras loop, and a checkpoint from either loop resumes in the
 other.
 
-This module is pure Python; the backend modules import their framework.
+Importing this module imports no Keras and no framework; the backend modules do.
 """
 
 from __future__ import annotations
