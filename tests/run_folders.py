@@ -4,8 +4,11 @@
     write_run(tmp_path, spec, plateau=600, fit_step=1500, test_acc=0.1)
 
 The training loss sits at ln 10 until `plateau`, then decays exponentially to
-0.005 at `fit_step`, where training accuracy reaches 1.0; test columns are
-filled at epoch ends and the last step. `stop_at` leaves a partial run (no
+0.005 at `fit_step`, where training accuracy reaches 1.0. Rows come as the
+trainer writes them (format 2): training columns over full `log_every`
+windows at multiples of it (and a short one at the last step), test
+columns at epoch ends and the last step, the training-split evaluation at
+the end. `stop_at` leaves a partial run (no
 result.json); `diverge_at` makes the loss NaN from that step on (status
 "diverged"). result.json is derived from the rows exactly as the trainer's
 contract says (first logged step at the thresholds), so tests can compare.
@@ -88,8 +91,13 @@ def write_run(
     stop_at: int | None = None,
     diverge_at: int | None = None,
     env: dict[str, Any] | None = ENV,
+    train_acc: float | None = None,
 ) -> RunDir:
-    """Write one run folder below `root`; returns it."""
+    """Write one run folder below `root`; returns it.
+
+    `train_acc` is the final training-split evaluation (result.json's
+    train_acc); by default the last window's training accuracy.
+    """
     rd = RunDir(root / spec.run_id)
     rd.path.mkdir(parents=True, exist_ok=True)
     write_json(rd.spec_path, spec.to_dict())
@@ -100,19 +108,27 @@ def write_run(
     last = min(spec.steps, stop_at or spec.steps)
     writer = MetricsWriter(rd.metrics_path)
     rows = []
-    for step in range(spec.log_every, last + 1, spec.log_every):
+    every = spec.log_every
+    steps = sorted({*range(every, last + 1, every), *range(per_epoch, last + 1, per_epoch), last})
+    for step in steps:
+        windowed = step % every == 0 or step == last
         loss, acc = curve(step, plateau, fit_step)
         if diverge_at is not None and step >= diverge_at:
             loss, acc = float("nan"), 0.1
         at_test = step % per_epoch == 0 or step == spec.steps
+        at_end = step == spec.steps and diverge_at is None
+        final_acc = train_acc if train_acc is not None else acc
         row = {
             "step": step,
             "epoch": step / per_epoch,
             "lr": spec.lr,
-            "train_loss": loss,
-            "train_acc": acc,
+            "window": (step - 1) % every + 1 if windowed else None,
+            "train_loss": loss if windowed else None,
+            "train_acc": acc if windowed else None,
             "test_loss": 2.0 if at_test else None,
             "test_acc": test_acc * min(1.0, step / last) if at_test else None,
+            "eval_train_loss": loss if at_end else None,
+            "eval_train_acc": final_acc if at_end else None,
             "seconds": step * SECONDS_PER_STEP,
             "images_per_s": spec.batch_size / SECONDS_PER_STEP,
         }
@@ -122,28 +138,38 @@ def write_run(
     if stop_at is not None and diverge_at is None:
         return rd  # partial: no result.json yet
 
-    def first(test: Any) -> int | None:
-        return next((r["step"] for r in rows if test(r)), None)
+    full = [r for r in rows if r["window"] == every]
 
+    def first(test: Any) -> int | None:
+        return next((r["step"] for r in full if test(r)), None)
+
+    tests = [r for r in rows if r["test_acc"] is not None]
+    best = max(tests, key=lambda r: r["test_acc"])
+    end = rows[-1]
     result = {
+        "format": 2,
         "status": DIVERGED if diverge_at is not None else COMPLETED,
         "run_id": spec.run_id,
-        "step": rows[-1]["step"],
-        "epoch": rows[-1]["epoch"],
-        "train_loss": rows[-1]["train_loss"],
-        "train_acc": rows[-1]["train_acc"],
+        "step": end["step"],
+        "epoch": end["epoch"],
+        "train_loss": end["eval_train_loss"],
+        "train_acc": end["eval_train_acc"],
+        "window_train_loss": full[-1]["train_loss"] if full else None,
+        "window_train_acc": full[-1]["train_acc"] if full else None,
         "test_loss": 2.0,
-        "test_acc": next(
-            (r["test_acc"] for r in reversed(rows) if r["test_acc"] is not None), None
-        ),
+        "test_acc": tests[-1]["test_acc"],
+        "best_test_acc": best["test_acc"],
+        "best_test_step": best["step"],
         "steps_to_fit": first(lambda r: r["train_acc"] >= spec.fit_threshold),
         "steps_to_loss": first(
             lambda r: math.isfinite(r["train_loss"]) and r["train_loss"] <= spec.loss_threshold
         ),
         "fit_threshold": spec.fit_threshold,
         "loss_threshold": spec.loss_threshold,
-        "diverged_at_step": first(lambda r: not math.isfinite(r["train_loss"])),
-        "wall_seconds": rows[-1]["seconds"],
+        "diverged_at_step": next(
+            (r["step"] for r in rows if r["window"] and not math.isfinite(r["train_loss"])), None
+        ),
+        "wall_seconds": end["seconds"],
         "images_per_s": spec.batch_size / SECONDS_PER_STEP,
         "error": None,
     }

@@ -32,6 +32,25 @@ def test_plot_writes_figures_into_the_grid_folder(tmp_path: Path) -> None:
     names = sorted(p.name for p in (root / "figures").iterdir())
     assert names == sorted(f"figure1{x}.{f}" for x in "abc" for f in ("png", "pdf"))
     assert all((root / "figures" / n).stat().st_size > 0 for n in names)
+    # No Inception in the grid: Figure 1a falls back to the model present, and says so.
+    assert "figure1a: mlp_1x512 (no inception curves" in result.output
+
+
+def test_plot_default_figure_1a_is_inception_without_a_note(tmp_path: Path) -> None:
+    root = randomization_grid(tmp_path / "grid", ("mlp_1x512", "inception"), (0,))
+    result = runner.invoke(cli.app, ["plot", str(root), "--format", "png"])
+    assert result.exit_code == 0, result.output
+    assert "figure1a:" not in result.output
+    assert sorted(p.name for p in (root / "figures").iterdir()) == ["figure1a.png", "figure1c.png"]
+
+
+def test_plot_model_all_draws_the_mean_over_models(grid: Path, tmp_path: Path) -> None:
+    out = tmp_path / "figs"
+    result = runner.invoke(
+        cli.app, ["plot", str(grid), "--out", str(out), "--model", "all", "--format", "png"]
+    )
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in out.iterdir()) == ["figure1a_all.png", "figure1c.png"]
 
 
 def test_plot_one_model_to_out_as_svg(grid: Path, tmp_path: Path) -> None:
@@ -48,6 +67,7 @@ def test_plot_one_model_to_out_as_svg(grid: Path, tmp_path: Path) -> None:
     ("args", "message"),
     [
         (["--model", "inception"], "no runs of model 'inception'"),
+        (["--model", "resnet"], "unknown model 'resnet'; choose from inception, "),
         (["--format", "gif"], "unknown figure format gif"),
     ],
 )
@@ -76,8 +96,10 @@ def test_report_writes_markdown_and_prints_tables(grid: Path, tmp_path: Path) ->
     result = runner.invoke(cli.app, ["report", str(grid), "--out", str(tmp_path)])
     assert result.exit_code == 0, result.output
     md = (tmp_path / "report.md").read_text()
-    assert f"| alexnet | true labels | 0 | 0 | incomplete {700 / 2400:.0%} |" in md
-    assert "Table 1" in result.output and "The paper's claims" in result.output
+    assert f"| alexnet | true labels | 0 | 0 | incomplete {700 / 2400:.0%} | off #1 |" in md
+    assert "- protocol: not the paper's protocol: 2,560 training images" in md
+    assert "protocol: not the paper's protocol" in result.output
+    assert "The paper's claims" in result.output
     assert not (grid / "report.md").exists()
 
 
@@ -87,7 +109,9 @@ def test_report_json_on_stdout(grid: Path) -> None:
     data = json.loads(result.stdout)
     statuses = sorted(r["status"] for r in data["runs"])
     assert statuses == ["completed"] * 5 + ["incomplete"]
-    assert len(data["claims"]) == 3 and data["paper"]["table1"]
+    assert len(data["claims"]) == 5 and data["paper"]["table1"]
+    assert data["protocol"].startswith("not the paper's protocol")
+    assert all(r["protocol_deviations"] for r in data["runs"])
     assert not (grid / "report.md").exists()
 
 

@@ -228,3 +228,39 @@ def test_progress_without_a_terminal_is_plain_lines(cifar_archive: Path, tmp_pat
     lines = [line for line in out.splitlines() if line.startswith("mlp_1x512-true_labels-s0 step")]
     assert lines and lines[-1].startswith("mlp_1x512-true_labels-s0 step 12/12")
     assert "test_acc" in lines[-1] and "\x1b[" not in out  # no terminal control codes
+
+
+@pytest.mark.slow
+def test_resuming_a_run_folder_of_rethink_0_1_keeps_its_penalty_and_crop(
+    cifar_archive: Path, tmp_path: Path
+) -> None:
+    """A spec.json without a version (0.1) meant Keras's L2 coefficient and the padded crop."""
+    from rethink.spec import RunSpec
+
+    args = ["--model", "mlp_1x512", "--steps", "20", "--weight-decay", "5e-4", "--augment"]
+    args += ["--data", str(cifar_archive), "--out", str(tmp_path), "--quiet", *QUICK]
+    run = RunDir(tmp_path / "mlp_1x512-true_labels-wd0.0005-aug-s0")
+    run.path.mkdir(parents=True)
+    spec = RunSpec(
+        model="mlp_1x512",
+        steps=20,
+        weight_decay=5e-4,
+        augment=True,
+        train_subset=1000,
+        test_subset=1000,
+        batch_size=50,
+        learning_rate=0.02,
+        data=str(cifar_archive),
+    ).to_dict()
+    for key in ("spec_version", "augment_crop", "eval_train_every"):
+        del spec[key]  # as rethink 0.1 wrote it: a folder stopped before its first checkpoint
+    run.spec_path.write_text(json.dumps(spec))
+    code, out = rethink("run", *args)
+    assert code == 2 and "already exists" in out
+    code, out = rethink("run", *args, "--resume")
+    assert code == 0, out
+    stored = json.loads(run.spec_path.read_text())
+    assert stored["spec_version"] == 1 and stored["augment_crop"] == "padded"
+    assert stored["weight_decay"] == 5e-4
+    result = run.result()
+    assert result is not None and result["status"] == "completed" and result["format"] == 2

@@ -60,9 +60,12 @@ def test_weight_decay_penalizes_each_kernel_once(name):
     decayed = build(name, weight_decay=5e-4)
     assert len(plain.losses) == 0
     assert len(decayed.losses) == kernel_layer_count(decayed)
-    # the penalty is on kernels only: 5e-4 * sum of squared kernel entries
+    # the penalty is on kernels only: 5e-4 / 2 * sum of squared kernel entries, whose
+    # gradient is 5e-4 * w (weight decay as PyTorch and the paper's code mean it)
     kernels = [layer.kernel for layer in decayed.layers if hasattr(layer, "kernel")]
-    expected = 5e-4 * sum(float(np.sum(np.square(keras.ops.convert_to_numpy(k)))) for k in kernels)
+    expected = (
+        5e-4 / 2 * sum(float(np.sum(np.square(keras.ops.convert_to_numpy(k)))) for k in kernels)
+    )
     total = sum(float(keras.ops.convert_to_numpy(loss)) for loss in decayed.losses)
     assert total == pytest.approx(expected, rel=1e-4)
 

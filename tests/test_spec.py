@@ -57,6 +57,22 @@ def test_json_round_trip() -> None:
         RunSpec.from_dict({**spec.to_dict(), "colour": "red"})
 
 
+def test_a_spec_written_before_versions_keeps_its_meaning() -> None:
+    """spec.json of rethink 0.1: weight decay was Keras's L2 coefficient, the crop padded."""
+    old = RunSpec(model="alexnet", weight_decay=5e-4, augment=True).to_dict()
+    del old["spec_version"], old["augment_crop"], old["eval_train_every"]
+    read = RunSpec.from_dict(old)
+    assert read.spec_version == 1 and read.augment_crop == "padded"
+    assert read.weight_decay_gradient == pytest.approx(1e-3)  # gradient 2 * 5e-4 * w
+    new = RunSpec(model="alexnet", weight_decay=5e-4, augment=True)
+    assert new.spec_version == 2 and new.augment_crop == "window"
+    assert new.weight_decay_gradient == pytest.approx(5e-4)
+    # Resuming the old folder with today's command trains what the folder started with.
+    continued = new.continuing(read)
+    assert continued == read
+    assert new.continuing(new) is new
+
+
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [
@@ -78,6 +94,9 @@ def test_json_round_trip() -> None:
         ({"model": "mlp_1x512", "weight_decay": -1.0}, "weight decay"),
         ({"model": "mlp_1x512", "precision": "fp8"}, "unknown precision"),
         ({"model": "mlp_1x512", "seed": -1}, "seed"),
+        ({"model": "mlp_1x512", "augment_crop": "zoom"}, "unknown random crop"),
+        ({"model": "mlp_1x512", "eval_train_every": 0}, "eval_train_every"),
+        ({"model": "mlp_1x512", "spec_version": 3}, "unknown spec version"),
     ],
 )
 def test_invalid_settings_name_the_problem(kwargs: dict[str, object], message: str) -> None:

@@ -3,7 +3,7 @@
     <out>/<run id>/
         spec.json      every setting, defaults resolved (RunSpec.to_dict())
         env.json       backend, versions, device, host, data source + sha256
-        metrics.csv    one row every `log_every` steps and at each epoch end
+        metrics.csv    a row every `log_every` steps (fixed windows) and at each epoch end
         result.json    written last, atomically: status and final numbers
         checkpoint.npz model + optimizer state at the last epoch end (atomic)
         progress.json  live progress, rewritten every ~2 s while training
@@ -37,17 +37,34 @@ PROGRESS = "progress.json"
 # (last evaluated, or null), images_per_s, seconds (elapsed training time),
 # updated (unix time), pid, host.
 
-# metrics.csv columns, in order. Training loss/accuracy are averaged over the
-# steps since the previous row; test columns are filled at epoch ends and at
-# the last step, empty elsewhere.
+# metrics.csv columns, in order (documented in the README, "The run folder").
+# A row is written at every global step that is a multiple of log_every, and
+# at every epoch end and the last step (where the test split is evaluated);
+# one row per step, whichever of these it is.
+#   window       steps the training columns average: log_every for a full
+#                window; fewer only in the last row of a run (or a diverged
+#                one); empty where the row has no training columns (an
+#                evaluation that does not fall on a multiple of log_every)
+#   train_loss   mean training loss (penalty included) over the window, in
+#   train_acc    training mode on the batches as trained (augmented, if so)
+#   test_loss    the whole test split, inference mode, at epoch ends and the
+#   test_acc     last step; empty elsewhere
+#   eval_train_loss  the whole training split as the run sees it (corrupted,
+#   eval_train_acc   not augmented), inference mode: at the last step, and every
+#                    eval_train_every epochs when set; empty elsewhere
+# Files written before windows were fixed have no window/eval_train columns;
+# their rows averaged the steps since the previous row (rethink.windows).
 METRICS_COLUMNS = (
     "step",
     "epoch",
     "lr",
+    "window",
     "train_loss",
     "train_acc",
     "test_loss",
     "test_acc",
+    "eval_train_loss",
+    "eval_train_acc",
     "seconds",
     "images_per_s",
 )
@@ -56,18 +73,27 @@ METRICS_COLUMNS = (
 COMPLETED, DIVERGED, FAILED, STOPPED = "completed", "diverged", "failed", "stopped"
 STATUSES = (COMPLETED, DIVERGED, FAILED, STOPPED)
 
+# result.json format: 2 since the training-set evaluation (a file without
+# "format" is 1, where train_loss/train_acc were the last row's window means).
+RESULT_FORMAT = 2
+
 # result.json keys (all present; numbers may be null).
 RESULT_KEYS = (
+    "format",  # RESULT_FORMAT
     "status",
     "run_id",
     "step",  # last step trained
     "epoch",  # epochs trained, fractional
-    "train_loss",  # last row's training loss (averaged over its window)
-    "train_acc",
+    "train_loss",  # the whole training split (as the run sees it, not augmented),
+    "train_acc",  # inference mode, at the end; null if the run ended before it
+    "window_train_loss",  # the last full window's mean training loss and accuracy
+    "window_train_acc",  # (training mode, as trained: what the curves show)
     "test_loss",  # last evaluation on the test split
     "test_acc",
-    "steps_to_fit",  # first row step with train_acc >= fit_threshold, else null
-    "steps_to_loss",  # first row step with train_loss <= loss_threshold, else null
+    "best_test_acc",  # the highest test accuracy of any evaluation, and its step
+    "best_test_step",
+    "steps_to_fit",  # first full window with train_acc >= fit_threshold, else null
+    "steps_to_loss",  # first full window with train_loss <= loss_threshold, else null
     "fit_threshold",
     "loss_threshold",
     "diverged_at_step",  # first row step whose loss was NaN/inf, else null

@@ -174,6 +174,8 @@ def execute(
     raw, source, digest = load_data(spec)
     n_train = spec.train_subset or len(raw[0][1])
     existing = run.spec()
+    if existing is not None:
+        spec = spec.continuing(existing)  # an older run keeps its penalty and crop
     if existing is not None and not _same_run(existing, spec, n_train):
         raise RunError(f"run folder {run.path} holds a different spec; use another --out")
     resolved = spec.resolved(n_train)
@@ -248,10 +250,10 @@ def _train_in_folder(
                     should_stop=stop,
                 )
             except KeyboardInterrupt:
-                outcome = _bare_outcome(spec, STOPPED, checkpoint)
+                outcome = Outcome.from_checkpoint(spec, STOPPED, checkpoint)
             except Exception as e:
                 traceback.print_exc()
-                outcome = _bare_outcome(
+                outcome = Outcome.from_checkpoint(
                     spec, FAILED, checkpoint, f"{type(e).__name__}: {e}".splitlines()[0]
                 )
     finally:
@@ -260,30 +262,6 @@ def _train_in_folder(
     write_json(run.result_path, result)
     run.progress_path.unlink(missing_ok=True)
     return result, EXIT_CODES[outcome.status]
-
-
-def _bare_outcome(
-    spec: RunSpec, status: str, checkpoint: Checkpoint | None, error: str | None = None
-) -> Outcome:
-    meta = checkpoint.meta if checkpoint else {}
-    step = checkpoint.step if checkpoint else 0
-    return Outcome(
-        status=status,
-        step=step,
-        epoch=float(checkpoint.epoch) if checkpoint else 0.0,
-        train_loss=(meta.get("last_train") or [None, None])[0],
-        train_acc=(meta.get("last_train") or [None, None])[1],
-        test_loss=meta.get("test_loss"),
-        test_acc=meta.get("test_acc"),
-        steps_to_fit=meta.get("steps_to_fit"),
-        steps_to_loss=meta.get("steps_to_loss"),
-        fit_threshold=spec.fit_threshold,
-        loss_threshold=spec.loss_threshold,
-        diverged_at_step=None,
-        wall_seconds=round(float(meta.get("wall_seconds", 0.0)), 3),
-        images_per_s=None,
-        error=error,
-    )
 
 
 __all__ = ["EXIT_CODES", "RunError", "SpecError", "execute"]

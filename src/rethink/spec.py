@@ -27,6 +27,17 @@ CORRUPTIONS = (
     "gaussian",
 )
 PRECISIONS = ("float32", "mixed_bfloat16", "mixed_float16")
+# Random crop: "window" takes a random 28x28 window of the 32x32 image (the
+# paper's pipeline); "padded" pads the centre 28x28 crop by 4 and crops 28x28.
+AUGMENT_CROPS = ("window", "padded")
+
+# spec.json format. Version 1 (before 0.2): `weight_decay` was the Keras L2
+# coefficient (penalty wd * sum(w^2), gradient 2 wd w) and random crop was the
+# padded one. Version 2: `weight_decay` is the gradient coefficient (penalty
+# wd/2 * sum(w^2), gradient wd w, as in PyTorch's SGD and the paper's
+# TensorFlow code). A spec.json without the field is version 1, so an old run
+# resumes with exactly the penalty and crop it started with.
+SPEC_VERSION = 2
 
 # Appendix A: 0.1 for Inception, 0.01 for AlexNet and the MLPs.
 DEFAULT_LEARNING_RATE = {
@@ -56,8 +67,9 @@ class RunSpec:
     learning_rate: float | None = None  # None: 0.1 Inception, 0.01 others
     lr_decay: float = 0.95  # multiplied in after every epoch
     momentum: float = 0.9
-    weight_decay: float = 0.0  # L2 on conv/dense kernels (Table 1 uses 5e-4)
-    augment: bool = False  # random crop (pad 4) + horizontal flip (Table 1)
+    weight_decay: float = 0.0  # gradient wd * w on conv/dense kernels (Table 1 uses 5e-4)
+    augment: bool = False  # random crop + horizontal flip (Table 1)
+    augment_crop: str = "window"  # AUGMENT_CROPS: random 28x28 of 32x32, or pad 4
     train_subset: int | None = None  # seeded class-balanced subset, for CPUs
     test_subset: int | None = None  # first-N-by-seed subset of the test split
     subset_seed: int = 0  # the same subset for every run of a grid
@@ -65,9 +77,11 @@ class RunSpec:
     stop_at_fit: bool = False  # stop once training accuracy reaches fit_threshold
     fit_threshold: float = 1.0  # training accuracy that counts as "fitted"
     loss_threshold: float = 0.01  # training loss for "steps to loss"
-    log_every: int = 100  # a metrics row every N steps (and at every epoch end)
+    log_every: int = 100  # a metrics row every N global steps, each the mean of N steps
+    eval_train_every: int | None = None  # evaluate the whole training split every K epochs
     data: str | None = None  # data source (path); None: RETHINK_DATA or Keras download
     extra: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
+    spec_version: int = SPEC_VERSION  # spec.json format; see SPEC_VERSION
 
     def __post_init__(self) -> None:
         validate(self)
@@ -93,6 +107,24 @@ class RunSpec:
         if self.learning_rate is not None:
             return self.learning_rate
         return DEFAULT_LEARNING_RATE[self.model]
+
+    @property
+    def weight_decay_gradient(self) -> float:
+        """The coefficient of `w` in the weight-decay gradient (penalty: half of it times
+        sum(w^2)); a version-1 spec's `weight_decay` was the penalty's coefficient."""
+        return self.weight_decay if self.spec_version >= 2 else 2.0 * self.weight_decay
+
+    def continuing(self, stored: RunSpec) -> RunSpec:
+        """This spec as it applies to a run folder whose spec.json is `stored`.
+
+        A run started under an older spec version keeps its meaning (penalty,
+        crop) when resumed: the version-dependent fields are taken from it.
+        """
+        if stored.spec_version >= self.spec_version:
+            return self
+        return dataclasses.replace(
+            self, spec_version=stored.spec_version, augment_crop=stored.augment_crop
+        )
 
     def steps_per_epoch(self, n_train: int) -> int:
         """Whole batches per pass; the remainder of each shuffled epoch is dropped."""
@@ -122,6 +154,10 @@ class RunSpec:
         unknown = sorted(set(d) - names)
         if unknown:
             raise SpecError(f"unknown spec field(s): {', '.join(unknown)}")
+        d = dict(d)
+        if "spec_version" not in d:  # written before versions: version 1
+            d["spec_version"] = 1
+            d.setdefault("augment_crop", "padded")
         return cls(**d)
 
 
@@ -149,7 +185,15 @@ def validate(spec: RunSpec) -> None:
         raise SpecError("give steps or epochs")
     if spec.steps is not None and spec.epochs is not None:
         raise SpecError("give steps or epochs, not both")
-    for name in ("steps", "epochs", "batch_size", "train_subset", "test_subset", "log_every"):
+    for name in (
+        "steps",
+        "epochs",
+        "batch_size",
+        "train_subset",
+        "test_subset",
+        "log_every",
+        "eval_train_every",
+    ):
         _positive(name, getattr(spec, name))
     if spec.learning_rate is not None and not (
         math.isfinite(spec.learning_rate) and spec.learning_rate > 0
@@ -171,3 +215,9 @@ def validate(spec: RunSpec) -> None:
         raise SpecError(f"loss threshold must be positive, got {spec.loss_threshold}")
     if spec.seed < 0:
         raise SpecError(f"seed must be >= 0, got {spec.seed}")
+    if spec.augment_crop not in AUGMENT_CROPS:
+        raise SpecError(
+            f"unknown random crop {spec.augment_crop!r}; choose from {', '.join(AUGMENT_CROPS)}"
+        )
+    if spec.spec_version not in (1, SPEC_VERSION):
+        raise SpecError(f"unknown spec version {spec.spec_version}; this rethink reads 1 and 2")

@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from rethink import windows
 from rethink.rundir import SPEC, RunDir, find_runs
 from rethink.spec import RunSpec
 
@@ -27,7 +28,16 @@ START_LOSS = 0.9 * CHANCE_LOSS  # "the loss has started to drop": first row belo
 
 @dataclass(frozen=True)
 class RunSummary:
-    """One run's settings and outcome; numbers are None where unknown (never NaN)."""
+    """One run's settings and outcome; numbers are None where unknown (never NaN).
+
+    Two training accuracies, measured differently (README, "The protocol"):
+    `train_acc` is the trained model evaluated on the whole training split
+    (inference mode, corrupted as the run sees it, no augmentation): the
+    paper's training accuracy, None for runs without that evaluation (ended
+    early, or written before rethink made it). `window_train_acc` is the
+    mean over the last full `log_every` window in training mode, as trained:
+    what the curves and the time to fit use.
+    """
 
     run_id: str
     path: str
@@ -40,11 +50,15 @@ class RunSummary:
     status: str  # result.json status, or "incomplete"
     step: int | None  # last step logged
     total_steps: int | None
-    train_loss: float | None
+    train_loss: float | None  # training-split evaluation (see above)
     train_acc: float | None
+    window_train_loss: float | None  # last full window's means
+    window_train_acc: float | None
     test_acc: float | None  # last evaluation
-    steps_to_fit: int | None
-    steps_to_loss: int | None
+    best_test_acc: float | None  # highest test accuracy of any evaluation
+    best_test_step: int | None
+    steps_to_fit: int | None  # first full window at fit_threshold
+    steps_to_loss: int | None  # first full window at loss_threshold
     first_drop_step: int | None  # first row with training loss below START_LOSS
     fit_threshold: float
     loss_threshold: float
@@ -54,6 +68,7 @@ class RunSummary:
     backend: str | None
     device: str | None
     error: str | None
+    spec: RunSpec  # every setting, for protocol checks
 
     @property
     def randomization(self) -> str:
@@ -64,14 +79,48 @@ class RunSummary:
         """The randomization-test setting: no weight decay, no augmentation."""
         return self.weight_decay == 0 and not self.augment
 
+    @property
+    def final_train_acc(self) -> float | None:
+        """The training-split evaluation where there is one, else the last window's mean."""
+        return self.train_acc if self.train_acc is not None else self.window_train_acc
+
+    @property
+    def train_acc_measure(self) -> str | None:
+        """How `final_train_acc` was measured: "evaluation", "window" or None."""
+        if self.train_acc is not None:
+            return "evaluation"
+        return "window" if self.window_train_acc is not None else None
+
 
 @dataclass(frozen=True, eq=False)
 class Run:
-    """A run folder read: its summary and its training-loss curve (finite rows only)."""
+    """A run folder read: its summary, its metrics rows, and its training-loss curve.
+
+    `steps`/`train_loss` are the rows with a finite training loss (any
+    window); `rows` are metrics.csv's rows as read, for anything else
+    (accuracy curves, evaluations, times to other thresholds).
+    """
 
     summary: RunSummary
     steps: np.ndarray
     train_loss: np.ndarray
+    rows: tuple[dict[str, float | None], ...] = ()
+
+    def steps_to_acc(self, threshold: float) -> int | None:
+        """First full window whose mean training accuracy reaches `threshold`."""
+        return windows.steps_to_acc(self.rows, self.summary.spec.log_every, threshold)
+
+    def curve(self, column: str) -> tuple[np.ndarray, np.ndarray]:
+        """(steps, values) of the rows where `column` is a finite number."""
+        pairs = [
+            (r["step"], r[column])
+            for r in self.rows
+            if r.get("step") is not None and _finite(r.get(column))
+        ]
+        return (
+            np.array([p[0] for p in pairs], dtype=float),
+            np.array([p[1] for p in pairs], dtype=float),
+        )
 
 
 @dataclass(frozen=True)
@@ -122,7 +171,7 @@ def load_grid(path: Path) -> Grid:
         pairs = [(s, v) for s, v in pairs if s is not None]
         steps = np.array([p[0] for p in pairs], dtype=float)
         losses = np.array([p[1] for p in pairs], dtype=float)
-        runs.append(Run(summary, steps, losses))
+        runs.append(Run(summary, steps, losses, tuple(rows)))
     return Grid(path, tuple(runs), tuple(skipped))
 
 
@@ -146,32 +195,48 @@ def _first_step(rows: Sequence[dict[str, float | None]], test: Any) -> int | Non
 
 
 def _from_metrics(rows: Sequence[dict[str, float | None]], spec: RunSpec) -> dict[str, Any]:
-    """The result.json numbers recomputed from metrics.csv (for runs without one)."""
+    """The result.json numbers recomputed from metrics.csv (full windows only)."""
     rows = [r for r in rows if r.get("step") is not None]
     last = rows[-1] if rows else {}
-    tests = [r["test_acc"] for r in rows if _finite(r.get("test_acc"))]
+    full = windows.full_rows(rows, spec.log_every)
+    last_full = full[-1] if full else {}
+    tests: list[tuple[Any, float]] = [
+        (r["step"], float(r["test_acc"] or 0.0)) for r in rows if _finite(r.get("test_acc"))
+    ]
+    best: tuple[Any, float | None] = (
+        max(tests, key=lambda t: t[1]) if tests else (None, None)
+    )  # the first of equals
+    evals = [r for r in rows if _finite(r.get("eval_train_acc"))]
     speeds = [v for v in (_num(r.get("images_per_s")) for r in rows) if v is not None]
-
-    def acc_ok(r: dict[str, Any]) -> bool:
-        return _finite(r.get("train_acc")) and r["train_acc"] >= spec.fit_threshold
-
-    def loss_ok(r: dict[str, Any]) -> bool:
-        return _finite(r.get("train_loss")) and r["train_loss"] <= spec.loss_threshold
-
-    def bad(r: dict[str, Any]) -> bool:
-        return r.get("train_loss") is not None and not _finite(r["train_loss"])
-
     return {
         "step": _int(last.get("step")),
-        "train_loss": last.get("train_loss"),
-        "train_acc": last.get("train_acc"),
-        "test_acc": tests[-1] if tests else None,
-        "steps_to_fit": _first_step(rows, acc_ok),
-        "steps_to_loss": _first_step(rows, loss_ok),
-        "diverged_at_step": _first_step(rows, bad),
+        "train_loss": evals[-1].get("eval_train_loss") if evals else None,
+        "train_acc": evals[-1]["eval_train_acc"] if evals else None,
+        "window_train_loss": last_full.get("train_loss"),
+        "window_train_acc": last_full.get("train_acc"),
+        "test_acc": tests[-1][1] if tests else None,
+        "best_test_acc": best[1],
+        "best_test_step": best[0],
+        "steps_to_fit": windows.steps_to_acc(rows, spec.log_every, spec.fit_threshold),
+        "steps_to_loss": windows.steps_to_loss(rows, spec.log_every, spec.loss_threshold),
+        "diverged_at_step": windows.diverged_at(rows),
         "wall_seconds": last.get("seconds"),
         "images_per_s": float(np.median(speeds)) if speeds else None,
     }
+
+
+def _result_fields(result: dict[str, Any]) -> dict[str, Any]:
+    """result.json in today's terms: format 1 had only the window means, as train_*."""
+    if not result or result.get("format", 1) >= 2:
+        return result
+    out = dict(result)
+    out["window_train_loss"] = out.pop("train_loss", None)
+    out["window_train_acc"] = out.pop("train_acc", None)
+    # Format 1 decided steps_to_fit/steps_to_loss on windows cut short at epoch
+    # ends: they are recomputed from metrics.csv on full windows instead.
+    out.pop("steps_to_fit", None)
+    out.pop("steps_to_loss", None)
+    return out
 
 
 def _device_name(value: Any) -> str | None:
@@ -189,7 +254,7 @@ def summarize(
 ) -> RunSummary:
     """One run's summary: result.json where it has a number, metrics.csv otherwise."""
     rows = rd.metrics_rows() if rows is None else rows
-    result = rd.result() or {}
+    result = _result_fields(rd.result() or {})
     env = rd.env() or {}
     derived = _from_metrics(rows, spec)
 
@@ -215,7 +280,11 @@ def summarize(
         total_steps=total,
         train_loss=_num(pick("train_loss")),
         train_acc=_num(pick("train_acc")),
+        window_train_loss=_num(pick("window_train_loss")),
+        window_train_acc=_num(pick("window_train_acc")),
         test_acc=_num(pick("test_acc")),
+        best_test_acc=_num(pick("best_test_acc")),
+        best_test_step=_int(pick("best_test_step")),
         steps_to_fit=_int(pick("steps_to_fit")),
         steps_to_loss=_int(pick("steps_to_loss")),
         first_drop_step=_first_step(
@@ -229,4 +298,5 @@ def summarize(
         backend=env.get("backend"),
         device=_device_name(env.get("device")),
         error=result.get("error"),
+        spec=spec,
     )

@@ -11,11 +11,17 @@ through `fit()` (the keras loop) or through a native stepper
 (`rethink.steppers`: JAX and torch, data resident on the device, several
 steps per dispatch); both train the same Keras model with the same optimizer.
 
-Metrics rows are produced every `log_every` steps and at each epoch end
-(where the test split is evaluated). A row's training loss and accuracy are
-the means over the steps since the previous row, recovered from Keras's
-running epoch means, so logging costs no extra device work. Files, progress
-bars and live tables are the observer's business (`rethink.runner`).
+Metrics rows come at every global step that is a multiple of `log_every`,
+each row's training loss and accuracy the means over exactly the `log_every`
+steps before it, across epoch ends (`rethink.windows`), recovered from
+Keras's running epoch means, so logging costs no extra device work. The test
+split is evaluated at every epoch end and the last step, in inference mode;
+so is the whole training split (as the run sees it: corrupted, not
+augmented) at the last step and every `eval_train_every` epochs: that is the
+run's training accuracy. An evaluation that does not fall on a window's end
+gets a row of its own, without training columns: no window is ever cut
+short, except the last one of a run. Files, progress bars and live tables
+are the observer's business (`rethink.runner`).
 """
 
 from __future__ import annotations
@@ -33,14 +39,13 @@ from typing import Any, Protocol
 import numpy as np
 
 from rethink.atomic import write_atomically
-from rethink.inputs import RunData, augment, epoch_order
-from rethink.rundir import COMPLETED, DIVERGED, STOPPED
+from rethink.inputs import RunData, epoch_order
+from rethink.rundir import COMPLETED, DIVERGED, RESULT_FORMAT, STOPPED
 from rethink.spec import RunSpec
-from rethink.steppers import Engine, Stepper, chunk_length
+from rethink.steppers import Engine
+from rethink.windows import Window, reached_acc
 
 EVAL_BATCH = 500
-# Float rounding of running means: 100% accuracy can read as 0.99999994.
-_EPS = 1e-6
 
 
 class Observer(Protocol):
@@ -95,15 +100,25 @@ class Checkpoint:
 
 @dataclass(frozen=True)
 class Outcome:
-    """How a run ended; `asdict()` gives result.json's fields (less run_id)."""
+    """How a run ended; `asdict()` gives result.json's fields (less run_id).
+
+    `train_loss`/`train_acc` are the trained model on the whole training split
+    (inference mode, no augmentation), measured at the end of a completed run
+    (None otherwise); `window_train_*` are the last full window's running
+    means, as trained (rethink.rundir documents every key).
+    """
 
     status: str
     step: int
     epoch: float
     train_loss: float | None
     train_acc: float | None
+    window_train_loss: float | None
+    window_train_acc: float | None
     test_loss: float | None
     test_acc: float | None
+    best_test_acc: float | None
+    best_test_step: int | None
     steps_to_fit: int | None
     steps_to_loss: int | None
     fit_threshold: float
@@ -112,13 +127,50 @@ class Outcome:
     wall_seconds: float
     images_per_s: float | None
     error: str | None = None
+    format: int = RESULT_FORMAT
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
+    @classmethod
+    def from_checkpoint(
+        cls, spec: RunSpec, status: str, checkpoint: Checkpoint | None, error: str | None = None
+    ) -> Outcome:
+        """The outcome of a run that ended before training (again): its checkpoint's numbers."""
+        meta = checkpoint.meta if checkpoint else {}
+        last = meta.get("last_window") or [None, None]
+        best = meta.get("best_test") or [None, None]
+        return cls(
+            status=status,
+            step=checkpoint.step if checkpoint else 0,
+            epoch=float(checkpoint.epoch) if checkpoint else 0.0,
+            train_loss=None,
+            train_acc=None,
+            window_train_loss=last[0],
+            window_train_acc=last[1],
+            test_loss=meta.get("test_loss"),
+            test_acc=meta.get("test_acc"),
+            best_test_acc=best[0],
+            best_test_step=best[1],
+            steps_to_fit=meta.get("steps_to_fit"),
+            steps_to_loss=meta.get("steps_to_loss"),
+            fit_threshold=spec.fit_threshold,
+            loss_threshold=spec.loss_threshold,
+            diverged_at_step=None,
+            wall_seconds=round(float(meta.get("wall_seconds", 0.0)), 3),
+            images_per_s=None,
+            error=error,
+        )
+
 
 class _Tracker:
-    """Turns Keras's running epoch means into rows, fit/divergence detection."""
+    """Turns Keras's running epoch means into fixed-window rows; fit and divergence.
+
+    Keras (and the native loops, which mimic it) report the running mean of
+    the loss and accuracy since the epoch began. The increments between two
+    reports are added to a `rethink.windows.Window`, which closes at every
+    global step that is a multiple of `log_every`, across epoch ends.
+    """
 
     def __init__(self, spec: RunSpec, n_train: int, observer: Observer, start: Checkpoint | None):
         self.spec = spec
@@ -134,23 +186,28 @@ class _Tracker:
         self.steps_to_loss: int | None = meta.get("steps_to_loss")
         self.test_loss: float | None = meta.get("test_loss")
         self.test_acc: float | None = meta.get("test_acc")
-        last = meta.get("last_train") or (None, None)
-        self.last_train: tuple[float | None, float | None] = (last[0], last[1])
+        best = meta.get("best_test") or (None, None)
+        self.best_test: tuple[float | None, int | None] = (best[0], best[1])
+        # A checkpoint from before fixed windows ("last_train") has no open window.
+        last = meta.get("last_window") or meta.get("last_train") or (None, None)
+        self.last_window: tuple[float | None, float | None] = (last[0], last[1])
+        self.window = Window.from_state(spec.log_every, meta.get("window"))
+        self.train_eval: tuple[float, float] | None = None
         self.diverged_at: int | None = None
+        self.fit_stop = False  # batch_end stopped fit() because the window fitted
         self.t0 = time.perf_counter()
-        self.train_seconds = 0.0  # this segment, fit() time only
+        self.train_seconds = 0.0  # this segment, training time only
         self.trained_steps = 0  # this segment
+        self._fit_t0: float | None = None
+        self._speed_mark = (0.0, 0)  # (training seconds, steps) at the last closed window
         self.epoch = start.epoch if start else 0
         self._begin_epoch(self.epoch)
 
     # -- per epoch ------------------------------------------------------
     def _begin_epoch(self, epoch: int) -> None:
         self.epoch = epoch
-        self.row_k = 0  # steps into the epoch at the last row
-        self.row_sums = (0.0, 0.0)  # loss, acc sums at the last row
         self.k = 0  # steps into the epoch now
-        self.sums = (0.0, 0.0)
-        self.row_time = time.perf_counter()
+        self.sums = (0.0, 0.0)  # loss and accuracy summed over the epoch's steps so far
 
     def lr(self, epoch: int) -> float:
         return self.spec.lr * self.spec.lr_decay**epoch
@@ -159,10 +216,10 @@ class _Tracker:
     def batch_end(self, k: int, logs: dict[str, Any], last_k: int) -> bool:
         """Record step k (1-based within the epoch); return True to stop fit()."""
         loss, acc = float(logs.get("loss", math.nan)), float(logs.get("acc", math.nan))
-        self.k = k
-        self.sums = (loss * k, acc * k)
+        sums = (loss * k, acc * k)
+        self.window.add(k - self.k, sums[0] - self.sums[0], sums[1] - self.sums[1])
+        self.k, self.sums = k, sums
         step = self.epoch * self.spe + k
-        now_steps = self.trained_steps + k
         if not math.isfinite(loss):
             self.diverged_at = step
             return True
@@ -175,70 +232,97 @@ class _Tracker:
                 "train_loss": loss,
                 "train_acc": acc,
                 "test_acc": self.test_acc,
-                "images_per_s": now_steps * self.spec.batch_size / elapsed if elapsed > 0 else None,
+                "images_per_s": (self.trained_steps + k) * self.spec.batch_size / elapsed
+                if elapsed > 0
+                else None,
                 "seconds": self.prior_seconds + time.perf_counter() - self.t0,
             }
         )
-        if step % self.spec.log_every == 0 and k < last_k:
-            if self.spec.stop_at_fit and self._fitted_now():
+        if self.window.due(step) and k < last_k:
+            if self.spec.stop_at_fit and self.fits_at(step):
                 # Stop here; train() writes this step's row, with the test split.
+                self.fit_stop = True
                 return True
             self.emit_row(step)
         return False
 
-    def _window(self) -> tuple[float | None, float | None]:
-        """Mean training loss and accuracy over the steps since the last row."""
-        n = self.k - self.row_k
-        if n <= 0:
-            return self.last_train
-        return (self.sums[0] - self.row_sums[0]) / n, (self.sums[1] - self.row_sums[1]) / n
-
-    def _fitted_now(self) -> bool:
-        acc = self._window()[1]
-        return self.steps_to_fit is not None or (
-            acc is not None and acc >= self.spec.fit_threshold - _EPS
-        )
+    def fits_at(self, step: int) -> bool:
+        """Whether the run has fitted once a row is written at `step` (full windows only)."""
+        if self.steps_to_fit is not None:
+            return True
+        if not self.window.due(step) or self.window.count != self.spec.log_every:
+            return False
+        return reached_acc(self.window.means()[1], self.spec.fit_threshold)
 
     def fit_seconds(self) -> float:
-        return self.train_seconds + (time.perf_counter() - self._fit_t0)
+        running = 0.0 if self._fit_t0 is None else time.perf_counter() - self._fit_t0
+        return self.train_seconds + running
 
     def start_fit(self) -> None:
         self._fit_t0 = time.perf_counter()
 
     def end_fit(self) -> None:
-        self.train_seconds += time.perf_counter() - self._fit_t0
+        if self._fit_t0 is not None:
+            self.train_seconds += time.perf_counter() - self._fit_t0
+        self._fit_t0 = None
         self.trained_steps += self.k
 
     # -- rows -------------------------------------------------------------
-    def emit_row(self, step: int, test: tuple[float, float] | None = None) -> None:
-        n = self.k - self.row_k
-        loss, acc = self._window()
-        now = time.perf_counter()
-        dt = now - self.row_time
+    def emit_row(
+        self,
+        step: int,
+        test: tuple[float, float] | None = None,
+        train_eval: tuple[float, float] | None = None,
+        last: bool = False,
+    ) -> None:
+        """The row at `step`: its window if one ends here (or `last`), and evaluations."""
         row: dict[str, float | None] = {
             "step": step,
-            "epoch": round(self.epoch + self.k / self.spe, 6),
+            "epoch": round(step / self.spe, 6),
             "lr": self.lr(self.epoch),
-            "train_loss": loss,
-            "train_acc": acc,
+            "window": None,
+            "train_loss": None,
+            "train_acc": None,
             "test_loss": test[0] if test else None,
             "test_acc": test[1] if test else None,
-            "seconds": round(self.prior_seconds + now - self.t0, 3),
-            "images_per_s": round(n * self.spec.batch_size / dt, 1) if n > 0 and dt > 0 else None,
+            "eval_train_loss": train_eval[0] if train_eval else None,
+            "eval_train_acc": train_eval[1] if train_eval else None,
+            "seconds": round(self.prior_seconds + time.perf_counter() - self.t0, 3),
+            "images_per_s": None,
         }
-        self.row_k, self.row_sums, self.row_time = self.k, self.sums, now
-        self.last_train = (loss, acc)
-        if loss is not None and not math.isfinite(loss) and self.diverged_at is None:
-            self.diverged_at = step
-        if acc is not None and self.steps_to_fit is None and acc >= self.spec.fit_threshold - _EPS:
-            self.steps_to_fit = step
-        if (
-            loss is not None
-            and self.steps_to_loss is None
-            and math.isfinite(loss)
-            and loss <= self.spec.loss_threshold
-        ):
-            self.steps_to_loss = step
+        if self.window.due(step) or (last and self.window.count > 0):
+            loss, acc, n = self.window.close()
+            seconds = self.fit_seconds()
+            steps = self.trained_steps + (self.k if self._fit_t0 is not None else 0)
+            dt, dn = seconds - self._speed_mark[0], steps - self._speed_mark[1]
+            self._speed_mark = (seconds, steps)
+            row.update(
+                window=n,
+                train_loss=loss,
+                train_acc=acc,
+                images_per_s=round(dn * self.spec.batch_size / dt, 1)
+                if dn > 0 and dt > 0
+                else None,
+            )
+            if loss is not None and not math.isfinite(loss) and self.diverged_at is None:
+                self.diverged_at = step
+            if n == self.spec.log_every:  # only full windows decide fit and loss
+                self.last_window = (loss, acc)
+                if self.steps_to_fit is None and reached_acc(acc, self.spec.fit_threshold):
+                    self.steps_to_fit = step
+                if (
+                    loss is not None
+                    and self.steps_to_loss is None
+                    and math.isfinite(loss)
+                    and loss <= self.spec.loss_threshold
+                ):
+                    self.steps_to_loss = step
+        if test is not None:
+            self.test_loss, self.test_acc = test
+            if self.best_test[0] is None or test[1] > self.best_test[0]:
+                self.best_test = (test[1], step)
+        if train_eval is not None:
+            self.train_eval = train_eval
         self.observer.on_row(row)
 
     def meta(self) -> dict[str, Any]:
@@ -250,7 +334,9 @@ class _Tracker:
             "steps_to_loss": self.steps_to_loss,
             "test_loss": self.test_loss,
             "test_acc": self.test_acc,
-            "last_train": list(self.last_train),
+            "best_test": list(self.best_test),
+            "last_window": list(self.last_window),
+            "window": self.window.state(),
         }
 
     def outcome(self, status: str, error: str | None = None) -> Outcome:
@@ -260,14 +346,19 @@ class _Tracker:
             if m["train_seconds"] > 0 and m["trained_steps"] > 0
             else None
         )
+        train_eval = self.train_eval if status == COMPLETED else None
         return Outcome(
             status=status,
             step=self.step,
             epoch=round(self.step / self.spe, 4),
-            train_loss=self.last_train[0],
-            train_acc=self.last_train[1],
+            train_loss=train_eval[0] if train_eval else None,
+            train_acc=train_eval[1] if train_eval else None,
+            window_train_loss=self.last_window[0],
+            window_train_acc=self.last_window[1],
             test_loss=self.test_loss,
             test_acc=self.test_acc,
+            best_test_acc=self.best_test[0],
+            best_test_step=self.best_test[1],
             steps_to_fit=self.steps_to_fit,
             steps_to_loss=self.steps_to_loss,
             fit_threshold=self.spec.fit_threshold,
@@ -321,7 +412,7 @@ def build_model(
 
     seed_everything(spec.seed)
     keras.config.set_dtype_policy(spec.precision)
-    model = build(spec.model, input_shape=input_shape, weight_decay=spec.weight_decay)
+    model = build(spec.model, input_shape=input_shape, weight_decay=spec.weight_decay_gradient)
     schedule = keras.optimizers.schedules.ExponentialDecay(
         spec.lr, decay_steps=spe, decay_rate=spec.lr_decay, staircase=True
     )
@@ -381,6 +472,7 @@ def train(
     import keras
 
     from rethink.environment import device_name
+    from rethink.epochs import KerasEpochs, NativeEpochs
     from rethink.steppers import chunk_limit, make_stepper
 
     engine = engine or Engine()
@@ -400,113 +492,55 @@ def train(
     model = build_model(spec, data.x_train.shape[1:], tracker.spe, k)
     if resume is not None:
         restore(model, resume)
-    stepper = make_stepper(engine, model, data.x_train, data.y_train, spec.batch_size, say)
+    stepper = make_stepper(engine, model, data, spec, say)
     limit = chunk_limit(engine, device_name(backend) == "CPU")
     fit_epoch = (
-        _KerasEpochs(model, tracker, stop)
+        KerasEpochs(model, tracker, stop)
         if stepper is None
-        else _NativeEpochs(stepper, tracker, stop, limit)
+        else NativeEpochs(stepper, tracker, stop, limit)
     )
     n_epochs = math.ceil(tracker.total / tracker.spe)
     status = COMPLETED
+
+    def evaluate(x: np.ndarray, y: np.ndarray) -> tuple[float, float]:
+        result = model.evaluate(x, y, batch_size=EVAL_BATCH, verbose=0, return_dict=True)
+        return float(result["loss"]), float(result["acc"])
+
     try:
         for epoch in range(tracker.epoch, n_epochs):
             if stop():
                 raise KeyboardInterrupt
             steps = min(tracker.spe, tracker.total - epoch * tracker.spe)
             order = epoch_order(spec.seed, epoch, n)[: steps * spec.batch_size]
-            images = augment(data.x_train[order], spec.seed, epoch) if spec.augment else None
             tracker._begin_epoch(epoch)
             tracker.start_fit()
-            fit_epoch(data, order, images, steps)
+            fit_epoch(data, order, epoch, steps)
             tracker.end_fit()
             tracker.step = epoch * tracker.spe + tracker.k
             if stop():
                 raise KeyboardInterrupt
             if tracker.diverged_at is not None:
-                tracker.emit_row(tracker.step)
+                tracker.emit_row(tracker.step, last=True)
                 status = DIVERGED
                 break
             if stepper is not None:
                 stepper.sync()
-            test = model.evaluate(
-                data.x_test, data.y_test, batch_size=EVAL_BATCH, verbose=0, return_dict=True
-            )
-            tracker.test_loss, tracker.test_acc = float(test["loss"]), float(test["acc"])
-            tracker.emit_row(tracker.step, (tracker.test_loss, tracker.test_acc))
+            step = tracker.step
+            last = step >= tracker.total or (spec.stop_at_fit and tracker.fits_at(step))
+            every = spec.eval_train_every
+            # The training split as the run sees it: corrupted, not augmented, inference mode.
+            on_train = last or (every is not None and (epoch + 1) % every == 0)
+            train_eval = evaluate(data.x_train, data.y_train) if on_train else None
+            test = evaluate(data.x_test, data.y_test)
+            tracker.emit_row(step, test, train_eval, last=last)
             if tracker.diverged_at is not None:
                 status = DIVERGED
                 break
             if tracker.k == tracker.spe:  # a whole epoch: checkpoint at its end
-                observer.on_checkpoint(snapshot(model, tracker.step, epoch + 1, tracker.meta()))
-            if spec.stop_at_fit and tracker.steps_to_fit is not None:
+                observer.on_checkpoint(snapshot(model, step, epoch + 1, tracker.meta()))
+            if last:
                 break
     except KeyboardInterrupt:
         status = STOPPED
         tracker.step = tracker.epoch * tracker.spe + tracker.k
     return tracker.outcome(status)
-
-
-class _KerasEpochs:
-    """One epoch through `fit()`, the tracker fed from a callback every k steps."""
-
-    def __init__(self, model: Any, tracker: _Tracker, stop: Callable[[], bool]):
-        import keras
-
-        self.model = model
-        self.batch_size = tracker.spec.batch_size
-
-        class _Callback(keras.callbacks.Callback):
-            last_k = 0
-
-            def on_train_batch_end(self, batch: int, logs: dict[str, Any] | None = None) -> None:
-                if tracker.batch_end(batch + 1, logs or {}, self.last_k) or stop():
-                    self.model.stop_training = True
-
-        self.callback = _Callback()
-
-    def __call__(
-        self, data: RunData, order: np.ndarray, images: np.ndarray | None, steps: int
-    ) -> None:
-        self.callback.last_k = steps
-        self.model.fit(
-            data.x_train[order] if images is None else images,
-            data.y_train[order],
-            batch_size=self.batch_size,
-            epochs=1,
-            shuffle=False,
-            verbose=0,
-            callbacks=[self.callback],
-        )
-
-
-class _NativeEpochs:
-    """One epoch through a native stepper, in chunks that end at every row.
-
-    The tracker sees what the keras loop's callback would: at each chunk's
-    end, the running means of loss and accuracy since the epoch began, or,
-    at the first non-finite loss, the step where it appeared.
-    """
-
-    def __init__(self, stepper: Stepper, tracker: _Tracker, stop: Callable[[], bool], limit: int):
-        self.stepper, self.tracker, self.stop, self.limit = stepper, tracker, stop, limit
-
-    def __call__(
-        self, data: RunData, order: np.ndarray, images: np.ndarray | None, steps: int
-    ) -> None:
-        tracker = self.tracker
-        self.stepper.begin_epoch(order, images)
-        epoch_start = tracker.epoch * tracker.spe
-        done, loss_sum, acc_sum = 0, 0.0, 0.0
-        while done < steps:
-            count = chunk_length(epoch_start, done, steps, tracker.spec.log_every, self.limit)
-            losses, accs = self.stepper.run(done, count, self.stop)
-            bad = np.flatnonzero(~np.isfinite(losses))
-            if bad.size:  # report the first non-finite step, as a per-step callback would
-                losses, accs = losses[: bad[0] + 1], accs[: bad[0] + 1]
-            done += len(losses)
-            loss_sum += float(np.sum(losses, dtype=np.float64))
-            acc_sum += float(np.sum(accs, dtype=np.float64))
-            logs = {"loss": loss_sum / done, "acc": acc_sum / done}
-            if tracker.batch_end(done, logs, steps) or bad.size or self.stop():
-                return

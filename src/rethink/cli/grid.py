@@ -130,11 +130,22 @@ def grid_command(
         typer.Option(help="Learning-rate factor after each epoch.", show_default=False),
     ] = None,
     weight_decay: Annotated[
-        float | None, typer.Option(help="L2 weight decay on kernels.", show_default=False)
+        float | None,
+        typer.Option(
+            help="Weight decay L: gradient + L*w on every kernel (penalty L/2*sum w^2).",
+            show_default=False,
+        ),
     ] = None,
     augment: Annotated[
         bool | None,
-        typer.Option(help="Random crop (pad 4) and horizontal flip.", show_default=False),
+        typer.Option(help="Random crop and horizontal flip.", show_default=False),
+    ] = None,
+    augment_crop: Annotated[
+        str | None,
+        typer.Option(
+            help="window (default): a random 28x28 window of the 32x32 image; padded: pad by 4.",
+            show_default=False,
+        ),
     ] = None,
     train_subset: Annotated[
         int | None, typer.Option(help="Train on a seeded subset of N images.", show_default=False)
@@ -151,7 +162,14 @@ def grid_command(
         typer.Option(help="Stop a run once it fits its training set.", show_default=False),
     ] = None,
     log_every: Annotated[
-        int | None, typer.Option(help="A metrics row every N steps.", show_default=False)
+        int | None,
+        typer.Option(help="A metrics row every N steps, their mean.", show_default=False),
+    ] = None,
+    eval_train_every: Annotated[
+        int | None,
+        typer.Option(
+            help="Also evaluate the whole training split every K epochs.", show_default=False
+        ),
     ] = None,
     loop: GivenLoopOption = None,
     steps_per_execution: StepsOption = None,
@@ -238,11 +256,13 @@ def grid_command(
         "lr_decay": lr_decay,
         "weight_decay": weight_decay,
         "augment": augment,
+        "augment_crop": augment_crop,
         "train_subset": train_subset,
         "test_subset": test_subset,
         "precision": precision,
         "stop_at_fit": stop_at_fit,
         "log_every": log_every,
+        "eval_train_every": eval_train_every,
         "data": _data_path(data),
         "extra": _engine_extra(loop, steps_per_execution, torch_compile),
     }

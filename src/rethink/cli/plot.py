@@ -1,7 +1,8 @@
 """`rethink plot` and `rethink report`: Figure 1 and Table 1 from a grid folder.
 
     rethink plot output_3                    # output_3/figures/figure1{a,b,c}.{png,pdf}
-    rethink plot output_3 --model inception  # the paper's panel: one model
+    rethink plot output_3 --model alexnet    # Figure 1a of another model (default: inception)
+    rethink plot output_3 --model all        # Figure 1a as the mean over the models
     rethink report output_3                  # output_3/report.md + the tables on the terminal
     rethink report output_3 --format json    # JSON on stdout
 
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Sequence
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
@@ -24,9 +26,12 @@ from rethink.cli import app, console, err_console, fail
 from rethink.report import build_report
 from rethink.report_render import render_markdown, render_rich
 from rethink.report_render import report_dict as _report_dict
-from rethink.summary import Grid, load_grid
+from rethink.spec import MODELS
+from rethink.summary import Grid, Run, load_grid
 
 FIGURE_FORMATS = ("png", "pdf", "svg")
+ALL_MODELS = "all"  # --model all: Figure 1a as the mean over models (rethink.figures.ALL_MODELS)
+PAPER_MODEL = "inception"  # the paper's Figure 1a (rethink.figures.PAPER_MODEL)
 
 
 class ReportFormat(StrEnum):
@@ -63,13 +68,35 @@ def _formats(text: str) -> list[str]:
     return list(dict.fromkeys(formats))
 
 
+def _figure_model(model: str | None, runs: Sequence[Run], folder: Path) -> str | None:
+    """Check --model against the grid: a model it holds, "all", or None (the paper's)."""
+    if model is None:
+        return None
+    model = model.strip().lower()
+    if model == ALL_MODELS:
+        return model
+    if model not in MODELS:
+        fail(f"unknown model {model!r}; choose from {', '.join(MODELS)} or {ALL_MODELS}")
+    held = [m for m in MODELS if any(r.summary.model == m for r in runs)]
+    if model not in held:
+        fail(
+            f"no runs of model {model!r} in {folder}; it holds {', '.join(held)} (or {ALL_MODELS})"
+        )
+    return model
+
+
 @app.command("plot")
 def plot_command(
     folder: FolderArg,
     out: OutOption = None,
     model: Annotated[
         str | None,
-        typer.Option(help="Figure 1a for this model only (the paper's panel: inception)."),
+        typer.Option(
+            help="Figure 1a (figure1a_MODEL) for this model, or 'all' for the mean over the "
+            "models. Default: figure1a, the paper's panel: inception, else the first model "
+            "present in the paper's order.",
+            show_default=False,
+        ),
     ] = None,
     per_model: Annotated[
         bool, typer.Option("--per-model", help="Also one Figure 1a per model.")
@@ -81,13 +108,16 @@ def plot_command(
     """Draw the paper's Figure 1 (a: loss curves, b: time to fit, c: test error)."""
     fmts = _formats(formats)
     grid = _load(folder)
-    models = sorted({r.summary.model for r in grid.runs})
-    if model is not None and model not in models:
-        fail(f"no runs of model {model!r} in {folder}; it holds {', '.join(models)}")
-    from rethink.figures import write_figures  # matplotlib: only when drawing
+    chosen = _figure_model(model, grid.runs, folder)
+    from rethink.figures import default_model, write_figures  # matplotlib: only when drawing
 
+    if chosen is None and (paper := default_model(grid.runs)) not in (None, PAPER_MODEL):
+        console.print(
+            f"figure1a: {paper} (no {PAPER_MODEL} curves in {folder}; --model to choose)",
+            highlight=False,
+        )
     written, skipped = write_figures(
-        grid.runs, out or folder / "figures", model=model, per_model=per_model, formats=fmts
+        grid.runs, out or folder / "figures", model=chosen, per_model=per_model, formats=fmts
     )
     for message in skipped:
         console.print(f"skipped {message}", highlight=False)
@@ -104,7 +134,11 @@ def report_command(
         typer.Option("--format", help="md: report.md and tables; json: JSON on stdout only."),
     ] = ReportFormat.md,
 ) -> None:
-    """Compare a grid with the paper: runs, slowdowns, Table 1, the paper's claims."""
+    """Compare a grid with the paper: protocol, runs, slowdowns, Table 1, the paper's claims.
+
+    Only runs on the paper's protocol are compared with its numbers and judged;
+    the report's header says what protocol the grid ran.
+    """
     grid = _load(folder)
     report = build_report([r.summary for r in grid.runs], str(folder), grid.skipped)
     if fmt is ReportFormat.json:
@@ -112,6 +146,6 @@ def report_command(
         return
     path = (out or folder) / "report.md"
     write_text_atomically(path, render_markdown(report))
-    for table in render_rich(report):
-        console.print(table)
+    for part in render_rich(report):  # the header, then the tables
+        console.print(part)
     console.print(f"wrote {path}", highlight=False)

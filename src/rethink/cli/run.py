@@ -57,11 +57,20 @@ def run_command(
     lr_decay: Annotated[float, typer.Option(help="Learning-rate factor after every epoch.")] = 0.95,
     momentum: Annotated[float, typer.Option(help="SGD momentum.")] = 0.9,
     weight_decay: Annotated[
-        float, typer.Option(help="L2 penalty on kernels (Table 1 uses 5e-4).")
+        float,
+        typer.Option(
+            help="Weight decay L: gradient + L*w on every kernel (penalty L/2*sum w^2; Table 1: 5e-4)."
+        ),
     ] = 0.0,
     augment: Annotated[
-        bool, typer.Option(help="Random crop (pad 4) + horizontal flip (Table 1).")
+        bool, typer.Option(help="Random crop + horizontal flip (Table 1's 'random crop').")
     ] = False,
+    augment_crop: Annotated[
+        str,
+        typer.Option(
+            help="window: a random 28x28 window of the 32x32 image; padded: pad the centre crop by 4."
+        ),
+    ] = "window",
     train_subset: Annotated[
         int | None, typer.Option(help="Train on a seeded class-balanced subset of N images.")
     ] = None,
@@ -81,8 +90,15 @@ def run_command(
         float, typer.Option(help="Training loss for 'steps to loss'.")
     ] = 0.01,
     log_every: Annotated[
-        int, typer.Option(help="A metrics row every N steps (and at each epoch end).")
+        int, typer.Option(help="A metrics row every N steps, the mean of those N steps.")
     ] = 100,
+    eval_train_every: Annotated[
+        int | None,
+        typer.Option(
+            help="Also evaluate the whole training split every K epochs (always at the end).",
+            show_default=False,
+        ),
+    ] = None,
     data: Annotated[
         str | None,
         typer.Option(
@@ -137,6 +153,7 @@ def run_command(
                 momentum=momentum,
                 weight_decay=weight_decay,
                 augment=augment,
+                augment_crop=augment_crop,
                 train_subset=train_subset,
                 test_subset=test_subset,
                 precision=precision,
@@ -144,6 +161,7 @@ def run_command(
                 fit_threshold=fit_threshold,
                 loss_threshold=loss_threshold,
                 log_every=log_every,
+                eval_train_every=eval_train_every,
                 data=data,
             )
     except SpecError as e:

@@ -52,15 +52,18 @@ def build(
 ) -> keras.Model:
     """A new functional Keras model `name` that maps images to `num_classes` logits.
 
-    `weight_decay` > 0 adds an L2 penalty `weight_decay * sum(w**2)` on every
-    conv and dense kernel (not on biases or BatchNorm offsets). Raises
-    ValueError for an unknown name or a negative weight decay.
+    `weight_decay` > 0 is weight decay as PyTorch's SGD and the paper's
+    TensorFlow code mean it: the gradient of every conv and dense kernel
+    (not biases or BatchNorm offsets) gains `weight_decay * w`, through the
+    penalty `weight_decay / 2 * sum(w**2)` (Keras `L2(weight_decay / 2)`),
+    which the reported loss includes. Raises ValueError for an unknown name
+    or a negative weight decay.
     """
     if name not in _BUILDERS:
         raise ValueError(f"unknown model {name!r}; choose from {', '.join(_BUILDERS)}")
     if weight_decay < 0:
         raise ValueError(f"weight decay must be >= 0, got {weight_decay}")
-    regularizer = keras.regularizers.L2(weight_decay) if weight_decay > 0 else None
+    regularizer = keras.regularizers.L2(weight_decay / 2) if weight_decay > 0 else None
     return _BUILDERS[name](tuple(input_shape), num_classes, regularizer)
 
 

@@ -1,7 +1,8 @@
 """How a run's training steps are executed: the seam for backend-specific speed.
 
     engine = Engine(loop="auto", steps_per_execution=None, torch_compile="auto")
-    stepper = make_stepper(engine, model, x_train, y_train, batch_size)  # None: use fit()
+    stepper = make_stepper(engine, model, data, spec)  # None: use fit()
+    stepper.begin_epoch(order, crops)  # crops: rethink.inputs.crop_draws, when augmenting
 
 `rethink.training.train` runs the paper's protocol either through Keras's
 `fit()` (the "keras" loop, every backend) or through a native stepper (the
@@ -10,6 +11,10 @@ Keras optimizer and loss but
 
 - keeps the training set resident on the device and gathers each batch there
   from the epoch's permutation (no per-step host-to-device copy);
+- augments there too (`spec.augment`): each batch is cropped at its images'
+  own offsets, flipped and, for the "window" crop, whitened inside the step,
+  from the raw uint8 32x32 images ("window") or the preprocessed 28x28 ones
+  ("padded"), with the draws the keras loop uses on the host;
 - runs up to `steps_per_execution` steps per dispatch and returns every
   step's loss and accuracy at the end, so the host reads the device once per
   chunk instead of once per step (JAX: one `jit`-compiled `fori_loop` whose
@@ -32,9 +37,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from rethink.inputs import Crops, RunData
+    from rethink.spec import RunSpec
 
 LOOPS = ("auto", "keras", "native")
 TORCH_COMPILE = ("auto", "off", "cudagraphs", "inductor", "aot_eager")
@@ -114,10 +123,10 @@ class Stepper(Protocol):
 
     name: str
 
-    def begin_epoch(self, order: np.ndarray, images: np.ndarray | None = None) -> None:
-        """The epoch's batches: `order` indexes the resident training set, or, when
-        `images` (already in epoch order, e.g. augmented) is given, `order` is
-        ignored and the images are used in their own order."""
+    def begin_epoch(self, order: np.ndarray, crops: Crops | None = None) -> None:
+        """The epoch's batches: `order` indexes the resident training set; `crops`
+        (given exactly when the stepper augments) holds each position's crop
+        offsets and flip, aligned with `order`."""
         ...
 
     def run(
@@ -151,12 +160,20 @@ def chunk_limit(engine: Engine, on_cpu: bool) -> int:
     return 1 if on_cpu else ACCELERATOR_CHUNK
 
 
+def check_crops(augment: str | None, order: np.ndarray, crops: Crops | None) -> None:
+    """Raise unless `crops` are given exactly when the stepper augments, one per position."""
+    if (crops is None) != (augment is None):
+        given = "no crops" if crops is None else "crops"
+        raise ValueError(f"a stepper with augment={augment!r} got {given} for the epoch")
+    if crops is not None and len(crops) != len(order):
+        raise ValueError(f"{len(crops)} crops for an order of {len(order)} positions")
+
+
 def make_stepper(
     engine: Engine,
     model: Any,
-    x_train: np.ndarray,
-    y_train: np.ndarray,
-    batch_size: int,
+    data: RunData,
+    spec: RunSpec,
     log: Callable[[str], None] = lambda _: None,
 ) -> Stepper | None:
     """A native stepper for the model's backend, or None where the keras loop runs."""
@@ -166,13 +183,19 @@ def make_stepper(
     precision = keras.config.dtype_policy().name
     if not engine.uses_native(backend, precision):
         return None
+    from rethink.inputs import crop_source
+
+    augment = spec.augment_crop if spec.augment else None
+    x = crop_source(data, augment) if augment else data.x_train
     if backend == "jax":
         from rethink.steppers.jax_stepper import JaxStepper
 
-        return JaxStepper(model, x_train, y_train, batch_size)
+        return JaxStepper(model, x, data.y_train, spec.batch_size, augment=augment)
     from rethink.steppers.torch_stepper import TorchStepper
 
-    return TorchStepper(model, x_train, y_train, batch_size, engine.torch_compile, log)
+    return TorchStepper(
+        model, x, data.y_train, spec.batch_size, engine.torch_compile, log, augment=augment
+    )
 
 
 __all__ = [
@@ -182,6 +205,7 @@ __all__ = [
     "Engine",
     "EngineError",
     "Stepper",
+    "check_crops",
     "chunk_length",
     "chunk_limit",
     "make_stepper",

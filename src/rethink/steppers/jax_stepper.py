@@ -9,10 +9,16 @@ penalties), takes the gradient of Keras's loss and applies the model's own
 Keras optimizer (`stateless_apply`), exactly as Keras's JAX trainer does.
 The step's loss (the penalties included, as Keras reports it) and accuracy
 go into per-chunk buffers read once at the chunk's end.
+
+Random crops (`augment`) happen inside the step too (`augment_batch`): the
+epoch's crop offsets and flips are device arrays indexed like its order, so
+augmented epochs run the same compiled program. The order and the crops are
+padded to the training set's size, so a partial last epoch does too.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from typing import Any
 
@@ -21,21 +27,62 @@ import jax.numpy as jnp
 import keras
 import numpy as np
 
+from rethink.inputs import CROP, PAD, Crops
+from rethink.steppers import check_crops
+
 # Per-step buffers hold this many steps; longer chunks are split.
 BUFFER = 1024
+
+
+def whiten(x: Any) -> Any:
+    """Images (b, H, W, C) on the 0..255 scale -> float32, each standardized as
+    `rethink.data.preprocess.whiten` does it (std floored at 1/sqrt(H*W*C) of 0..1)."""
+    v = x.astype(jnp.float32)
+    size = v.shape[1] * v.shape[2] * v.shape[3]
+    mean = jnp.mean(v, axis=(1, 2, 3), keepdims=True)
+    std = jnp.sqrt(jnp.mean(jnp.square(v - mean), axis=(1, 2, 3), keepdims=True))
+    return (v - mean) / jnp.maximum(std, 255.0 / math.sqrt(size))
+
+
+def augment_batch(x: Any, dy: Any, dx: Any, flip: Any, mode: str) -> Any:
+    """A batch's random crops, as `rethink.inputs.window_crop` / `padded_crop`.
+
+    "window": uint8 (b, 32, 32, C) -> whitened float32 (b, 28, 28, C);
+    "padded": preprocessed (b, 28, 28, C), zero-padded by PAD, -> (b, 28, 28, C).
+    """
+    if mode == "padded":
+        x = jnp.pad(x, ((0, 0), (PAD, PAD), (PAD, PAD), (0, 0)))
+    size = (CROP, CROP, x.shape[-1])
+    zero = jnp.zeros((), dtype=dy.dtype)
+
+    def window(image: Any, top: Any, left: Any) -> Any:
+        return jax.lax.dynamic_slice(image, (top, left, zero), size)
+
+    crops = jax.vmap(window)(x, dy, dx)
+    crops = jnp.where(flip[:, None, None, None], crops[:, :, ::-1, :], crops)
+    return whiten(crops) if mode == "window" else crops
 
 
 class JaxStepper:
     name = "jax"
 
-    def __init__(self, model: Any, x_train: np.ndarray, y_train: np.ndarray, batch_size: int):
+    def __init__(
+        self,
+        model: Any,
+        x_train: np.ndarray,
+        y_train: np.ndarray,
+        batch_size: int,
+        augment: str | None = None,
+    ):
+        """`x_train`: the images trained on, or, with `augment` ("window" or
+        "padded"), the images cropped from (raw uint8 32x32, or preprocessed)."""
         self.model = model
         self.batch_size = batch_size
-        self.x_resident = jax.device_put(x_train)
-        self.y_host = np.asarray(y_train, dtype=np.int32)
-        self.y_resident = jax.device_put(self.y_host)
-        self.x, self.y = self.x_resident, self.y_resident
-        self.order = jnp.arange(len(y_train), dtype=jnp.int32)
+        self.augment = augment
+        self.n = len(y_train)
+        self.x = jax.device_put(x_train)
+        self.y = jax.device_put(np.asarray(y_train, dtype=np.int32))
+        self.epoch = self._epoch_arrays(np.arange(self.n), None)
         self.state = self._own_state()
         # One step without a loop: XLA on a CPU ran Inception's step inside a
         # while loop about 20 times slower (11.1 s against 0.5 s, batch 32).
@@ -65,47 +112,52 @@ class JaxStepper:
             loss = loss + p.astype(loss.dtype)
         return loss, (logits, non_trainable)
 
-    def _step(self, state: Any, x: Any, y: Any, order: Any, index: Any) -> tuple[Any, Any, Any]:
+    def _step(self, state: Any, x: Any, y: Any, epoch: Any, index: Any) -> tuple[Any, Any, Any]:
         """One training step on batch `index` of the epoch: (state, loss, accuracy)."""
         trainable, non_trainable, opt_vars = state
         bs = self.batch_size
-        idx = jax.lax.dynamic_slice_in_dim(order, index * bs, bs)
-        xb, yb = jnp.take(x, idx, axis=0), jnp.take(y, idx, axis=0)
+        order, dy, dx, flip = (jax.lax.dynamic_slice_in_dim(a, index * bs, bs) for a in epoch)
+        xb, yb = jnp.take(x, order, axis=0), jnp.take(y, order, axis=0)
+        if self.augment is not None:
+            xb = augment_batch(xb, dy, dx, flip, self.augment)
         grad_fn = jax.value_and_grad(self._loss, has_aux=True)
         (loss, (logits, non_trainable)), grads = grad_fn(trainable, non_trainable, xb, yb)
         trainable, opt_vars = self.model.optimizer.stateless_apply(opt_vars, grads, trainable)
         acc = jnp.mean((jnp.argmax(logits, axis=-1) == yb).astype(jnp.float32))
         return (trainable, non_trainable, opt_vars), loss.astype(jnp.float32), acc
 
-    def _train_one(self, state: Any, x: Any, y: Any, order: Any, first: Any) -> Any:
-        state, loss, acc = self._step(state, x, y, order, first)
+    def _train_one(self, state: Any, x: Any, y: Any, epoch: Any, first: Any) -> Any:
+        state, loss, acc = self._step(state, x, y, epoch, first)
         return state, loss[None], acc[None]
 
     def _train_chunk(
-        self, state: Any, x: Any, y: Any, order: Any, first: Any, count: Any
+        self, state: Any, x: Any, y: Any, epoch: Any, first: Any, count: Any
     ) -> tuple[Any, Any, Any]:
         def body(i: Any, carry: Any) -> Any:
             state, losses, accs = carry
-            state, loss, acc = self._step(state, x, y, order, first + i)
+            state, loss, acc = self._step(state, x, y, epoch, first + i)
             return state, losses.at[i].set(loss), accs.at[i].set(acc)
 
         buffers = (jnp.zeros((BUFFER,), jnp.float32), jnp.zeros((BUFFER,), jnp.float32))
         return jax.lax.fori_loop(0, count, body, (state, *buffers))
 
-    def begin_epoch(self, order: np.ndarray, images: np.ndarray | None = None) -> None:
+    def _epoch_arrays(self, order: np.ndarray, crops: Crops | None) -> tuple[Any, ...]:
+        """(order, dy, dx, flip) on the device, each padded to the training set's
+        size: every epoch, a partial one too, has the shapes of the first."""
+        k = len(order)
+        if k > self.n:
+            raise ValueError(f"an order of {k} positions for {self.n} training images")
+        arrays = [np.zeros(self.n, np.int32) for _ in range(3)] + [np.zeros(self.n, bool)]
+        arrays[0][:k] = order
+        if crops is not None:
+            arrays[1][:k], arrays[2][:k], arrays[3][:k] = crops.dy, crops.dx, crops.flip
+        return tuple(jax.device_put(a) for a in arrays)
+
+    def begin_epoch(self, order: np.ndarray, crops: Crops | None = None) -> None:
         # Keras may have replaced (and donated) the arrays since: evaluate() does.
+        check_crops(self.augment, order, crops)
         self.state = self._own_state()
-        if images is None:
-            self.x, self.y = self.x_resident, self.y_resident
-            self.order = jax.device_put(np.asarray(order, dtype=np.int32))
-        else:  # already in epoch order: labels follow the same order
-            # Padded to the resident set's shape: the compiled programs stay valid.
-            k, n = len(images), len(self.y_host)
-            x = np.zeros((n, *images.shape[1:]), dtype=images.dtype)
-            y = np.zeros(n, dtype=np.int32)
-            x[:k], y[:k] = images, self.y_host[order]
-            self.x, self.y = jax.device_put(x), jax.device_put(y)
-            self.order = jnp.arange(n, dtype=jnp.int32)
+        self.epoch = self._epoch_arrays(np.asarray(order), crops)
 
     def run(
         self, first: int, count: int, should_stop: Callable[[], bool]
@@ -116,11 +168,11 @@ class JaxStepper:
             n = min(BUFFER, count - done)
             if n == 1:
                 self.state, loss_buf, acc_buf = self._one(
-                    self.state, self.x, self.y, self.order, first + done
+                    self.state, self.x, self.y, self.epoch, first + done
                 )
             else:
                 self.state, loss_buf, acc_buf = self._chunk(
-                    self.state, self.x, self.y, self.order, first + done, n
+                    self.state, self.x, self.y, self.epoch, first + done, n
                 )
             # Whole buffers to the host: slicing on the device would be two more dispatches.
             losses.append(np.asarray(loss_buf)[:n])
