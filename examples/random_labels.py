@@ -12,9 +12,9 @@ from __future__ import annotations
 import sys
 
 from rethink.data import load_cifar10
-from rethink.inputs import prepare
+from rethink.data.pipeline import prepare
 from rethink.spec import RunSpec
-from rethink.training import train
+from rethink.train.loop import train
 
 
 def main(source: str | None) -> None:

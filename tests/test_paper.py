@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from rethink import paper
-from rethink.spec import MODELS
+from rethink.models import MODELS
 
 PAPER_MD = Path(__file__).resolve().parents[2] / "shared" / "docs" / "paper.md"
 NAMES = {

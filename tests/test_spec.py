@@ -6,7 +6,8 @@ import dataclasses
 
 import pytest
 
-from rethink.spec import MODELS, RunSpec, SpecError
+from rethink.models import MODELS
+from rethink.spec import RunSpec, SpecError
 
 
 def test_defaults_are_the_papers_protocol() -> None:

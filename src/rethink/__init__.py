@@ -17,7 +17,7 @@ __all__ = ["__version__", "randomize"]
 
 
 def randomize(*args: Any, **kwargs: Any) -> Any:
-    """See `rethink.corruption.randomize` (pure NumPy; no Keras import)."""
-    from rethink.corruption import randomize as _randomize
+    """See `rethink.data.randomization.randomize` (pure NumPy; no Keras import)."""
+    from rethink.data.randomization import randomize as _randomize
 
     return _randomize(*args, **kwargs)

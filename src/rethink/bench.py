@@ -4,7 +4,7 @@
     doc = run(settings)          # parent: one subprocess per backend -> JSON document
     rows = measure(settings)     # worker: KERAS_BACKEND already set, Keras imported here
 
-The worker drives `rethink.training.train` itself (the code path of every real
+The worker drives `rethink.train.loop.train` itself (the code path of every real
 run: `build_model`, `fit()` on NumPy arrays once per epoch, the metrics
 callback with its per-step host reads) on random float32 images and labels,
 with an observer that time-stamps every callback. From those stamps:
@@ -51,10 +51,12 @@ from typing import Any
 
 import numpy as np
 
-from rethink.backend import BACKENDS, installed
-from rethink.inputs import RunData
-from rethink.spec import MODELS, PRECISIONS, RunSpec
-from rethink.steppers import Engine, EngineError
+from rethink.data.pipeline import RunData
+from rethink.models import MODELS
+from rethink.spec import PRECISIONS, RunSpec
+from rethink.train.backend import BACKENDS, installed
+from rethink.train.loop import Observer
+from rethink.train.steppers import Engine, EngineError
 
 PAPER_STEPS = RunSpec(model=MODELS[0]).steps or 25_000  # the paper's run length
 IMAGE_SHAPE = (28, 28, 3)
@@ -139,7 +141,7 @@ class BenchSpec:
 # -- the worker (one process, one backend) ---------------------------------
 
 
-class _Stamps:
+class _Stamps(Observer):
     """An observer recording (step, time) at every training callback."""
 
     def __init__(self) -> None:
@@ -147,12 +149,6 @@ class _Stamps:
 
     def on_progress(self, progress: dict[str, float | None]) -> None:
         self.stamps.append((int(progress["step"] or 0), time.perf_counter()))
-
-    def on_row(self, row: dict[str, float | None]) -> None:
-        pass
-
-    def on_checkpoint(self, checkpoint: Any) -> None:
-        pass
 
 
 def synthetic_data(settings: BenchSpec, seed: int = 0) -> RunData:
@@ -191,7 +187,7 @@ def window(stamps: Sequence[tuple[int, float]], warmup: int) -> tuple[int, float
 
 
 def _on_cpu(backend: str) -> bool:
-    from rethink.environment import device_name
+    from rethink.run.environment import device_name
 
     return device_name(backend) == "CPU"
 
@@ -242,7 +238,7 @@ def measure_one(settings: BenchSpec, model: str, precision: str, data: RunData) 
     """Train one (model, precision) for warmup + steps and time it (see module doc)."""
     import keras
 
-    from rethink.training import train
+    from rethink.train.loop import train
 
     spec = run_spec(settings, model, precision)
     backend = keras.backend.backend()
@@ -282,7 +278,7 @@ def paper_grid(run_seconds: Mapping[str, float]) -> tuple[float, list[str]]:
 
     `run_seconds` maps a model to the seconds of one paper-length run.
     """
-    from rethink.grid import PRESETS, expand
+    from rethink.grid.spec import PRESETS, expand
 
     total, missing = 0.0, []
     for spec in expand(PRESETS["paper"]):
@@ -314,7 +310,7 @@ def measure(settings: BenchSpec) -> list[dict[str, Any]]:
     """
     import keras
 
-    from rethink.environment import device_name
+    from rethink.run.environment import device_name
 
     backend = keras.backend.backend()
     device = device_name(backend)
@@ -336,17 +332,17 @@ def measure(settings: BenchSpec) -> list[dict[str, Any]]:
 
 def worker_main(argv: Sequence[str]) -> int:
     """`python -m rethink.bench SETTINGS.json OUT.json`, KERAS_BACKEND set by the parent."""
-    from rethink.backend import select
-    from rethink.rundir import write_json
+    from rethink.run.folder import write_json
+    from rethink.train.backend import select
 
     settings_path, out_path = Path(argv[0]), Path(argv[1])
     settings = BenchSpec.from_dict(json.loads(settings_path.read_text()))
     backend, _ = select(os.environ.get("KERAS_BACKEND"))
-    import keras  # noqa: F401  (fixes the backend before describe() and training)
+    import keras  # noqa: F401  (fixes the backend before describe_environment() and training)
 
-    from rethink.environment import describe
+    from rethink.run.environment import describe_environment
 
-    environment = describe(backend)
+    environment = describe_environment(backend)
     rows = measure(settings)
     write_json(out_path, {"environment": environment, "results": rows})
     return 0

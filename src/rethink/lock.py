@@ -51,7 +51,7 @@ class FolderLock:
         except OSError:
             os.close(fd)
             raise LockError(
-                f"{self.folder} is in use by another rethink grid ({describe(holder(self.folder))}); "
+                f"{self.folder} is in use by another rethink grid ({holder_text(holder(self.folder))}); "
                 "wait for it to finish or stop it first"
             ) from None
         info = {
@@ -95,7 +95,7 @@ def holder(folder: Path) -> dict[str, Any] | None:
     return data if isinstance(data, dict) else None
 
 
-def describe(info: dict[str, Any] | None) -> str:
+def holder_text(info: dict[str, Any] | None) -> str:
     if not info:
         return "holder unknown"
     return f"pid {info.get('pid')} on {info.get('host')}, since {info.get('started')}"

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 class Table1Row:
     """One row of the paper's Table 1; accuracies in percent."""
 
-    model: str  # rethink model name (spec.MODELS)
+    model: str  # rethink model name (rethink.models.MODELS)
     corruption: str  # "true_labels" or "random_labels"
     random_crop: bool  # the "random crop" column (rethink: spec.augment)
     weight_decay: bool  # the "weight decay" column (rethink: spec.weight_decay > 0)

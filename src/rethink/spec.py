@@ -17,7 +17,8 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
-MODELS = ("inception", "inception_no_bn", "alexnet", "mlp_1x512", "mlp_3x512")
+from rethink.models import MODELS, REGISTRY
+
 CORRUPTIONS = (
     "true_labels",
     "partial_labels",
@@ -38,15 +39,6 @@ AUGMENT_CROPS = ("window", "padded")
 # TensorFlow code). A spec.json without the field is version 1, so an old run
 # resumes with exactly the penalty and crop it started with.
 SPEC_VERSION = 2
-
-# Appendix A: 0.1 for Inception, 0.01 for AlexNet and the MLPs.
-DEFAULT_LEARNING_RATE = {
-    "inception": 0.1,
-    "inception_no_bn": 0.1,
-    "alexnet": 0.01,
-    "mlp_1x512": 0.01,
-    "mlp_3x512": 0.01,
-}
 
 
 class SpecError(ValueError):
@@ -106,7 +98,7 @@ class RunSpec:
         """The initial learning rate, the model's paper default unless set."""
         if self.learning_rate is not None:
             return self.learning_rate
-        return DEFAULT_LEARNING_RATE[self.model]
+        return REGISTRY[self.model].learning_rate
 
     @property
     def weight_decay_gradient(self) -> float:

@@ -16,7 +16,7 @@ from rich.console import Console
 from rich.markup import escape
 
 if TYPE_CHECKING:
-    from rethink.steppers import Engine
+    from rethink.train.steppers import Engine
 
 app = typer.Typer(
     name="rethink",
@@ -81,7 +81,7 @@ def make_engine(
     extra: Mapping[str, Any], loop: str, steps_per_execution: int | None, torch_compile: str
 ) -> Engine:
     """The engine of the options, overridden by a spec's `extra`; exits on bad values."""
-    from rethink.steppers import Engine, EngineError
+    from rethink.train.steppers import Engine, EngineError
 
     try:
         base = Engine(loop, steps_per_execution, torch_compile)
@@ -98,7 +98,7 @@ def fail(message: str, code: int = 2) -> NoReturn:
 
 def use_backend(requested: str | None, quiet: bool = False, in_process: bool = True) -> str:
     """Select the backend (for this process, or only its workers) or exit with one line."""
-    from rethink.backend import BackendError, select
+    from rethink.train.backend import BackendError, select
 
     try:
         name, how = select(requested, in_process=in_process)

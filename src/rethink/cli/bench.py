@@ -21,6 +21,7 @@ from rethink.cli import (
     err_console,
     fail,
 )
+from rethink.formats import number
 
 
 def _names(values: Sequence[str] | None) -> tuple[str, ...] | None:
@@ -47,10 +48,6 @@ def format_bytes(n: int | None) -> str:
     if n < 1 << 30:
         return f"{n / (1 << 20):.0f} MiB"
     return f"{n / (1 << 30):.2f} GiB"
-
-
-def _number(value: float | None, digits: int = 0) -> str:
-    return "-" if value is None else f"{value:,.{digits}f}"
 
 
 def render(rows: Sequence[dict[str, Any]]) -> Table:
@@ -84,9 +81,9 @@ def render(rows: Sequence[dict[str, Any]]) -> Table:
             partial.update(missing)
         table.add_row(
             *head,
-            _number(r.get("images_per_s")),
-            _number(r.get("ms_per_step"), 2),
-            _number(r.get("compile_s"), 1),
+            number(r.get("images_per_s")),
+            number(r.get("ms_per_step"), 2),
+            number(r.get("compile_s"), 1),
             format_bytes(r.get("peak_memory_bytes")),
             format_seconds(r.get("paper_run_s")),
             grid,
@@ -151,8 +148,8 @@ def bench_command(
     after --warmup steps; a paper run is 25,000 steps, the paper grid its 25 runs.
     Exit code 0, 1 when a backend or model failed (its row says why), 2 bad settings.
     """
-    from rethink.backend import installed
     from rethink.bench import BenchError, BenchSpec, run
+    from rethink.train.backend import installed
 
     given: dict[str, Any] = {
         "models": _names(models),
@@ -183,7 +180,7 @@ def bench_command(
     except OSError as e:
         fail(f"cannot create {target.parent}: {e.strerror}")
 
-    from rethink.rundir import write_json
+    from rethink.run.folder import write_json
 
     doc = run(
         settings,

@@ -1,16 +1,15 @@
 """`rethink grid`: train a grid of runs in worker processes, with a live table.
 
-Parses and wires only: the grid is `rethink.grid`, the folder lock
-`rethink.lock`, the workers `rethink.executor` (or `rethink.cluster` with
-`--executor ray`, which alone imports Ray), the view `rethink.live`.
+Parses and wires only: the grid is `rethink.grid.spec`, the folder lock
+`rethink.lock`, the workers `rethink.grid.executor` (or `rethink.grid.ray.cluster` with
+`--executor ray`, which alone imports Ray), the view `rethink.grid.live`.
 Keras is never imported here; the workers train.
 """
 
 from __future__ import annotations
 
 import os
-import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar
@@ -30,28 +29,30 @@ from rethink.cli import (
     make_engine,
     use_backend,
 )
-from rethink.executor import Executor, GridState, WorkerCommand, exit_code, rethink_worker
-from rethink.grid import (
+from rethink.cli import options as o
+from rethink.grid.executor import WorkerCommand, rethink_worker
+from rethink.grid.folder import (
+    GridFolderError,
+    auto_jobs,
+    check_same,
+    run_grid,
+    stored_record,
+)
+from rethink.grid.live import reporter_for, summary
+from rethink.grid.spec import (
     PRESET_HELP,
     PRESETS,
     GridError,
-    GridSpec,
-    difference,
     expand,
     grid_of,
     next_output_dir,
-    read_record,
-    record,
     select,
-    write_record,
 )
-from rethink.live import reporter_for, summary
-from rethink.lock import LOCK_FILE, FolderLock, LockError
-from rethink.rundir import RunDir
+from rethink.run.folder import RunDir
 from rethink.spec import RunSpec
 
 if TYPE_CHECKING:
-    from rethink.cluster import Cluster
+    from rethink.grid.ray.cluster import Cluster
 
 T = TypeVar("T")
 LOG_WIDTH = 160  # tables printed to a log file or pipe
@@ -111,66 +112,23 @@ def grid_command(
     seeds: Annotated[
         int | None, typer.Option(help="Repeat every run with seeds 0..N-1.", show_default=False)
     ] = None,
-    steps: Annotated[
-        int | None, typer.Option(help="Training steps of each run.", show_default=False)
-    ] = None,
-    epochs: Annotated[
-        int | None,
-        typer.Option(help="Train each run for N epochs instead of --steps.", show_default=False),
-    ] = None,
-    batch_size: Annotated[int | None, typer.Option(help="Batch size.", show_default=False)] = None,
-    lr: Annotated[
-        float | None,
-        typer.Option(
-            help="Initial learning rate (default: the model's paper value).", show_default=False
-        ),
-    ] = None,
-    lr_decay: Annotated[
-        float | None,
-        typer.Option(help="Learning-rate factor after each epoch.", show_default=False),
-    ] = None,
-    weight_decay: Annotated[
-        float | None,
-        typer.Option(
-            help="Weight decay L: gradient + L*w on every kernel (penalty L/2*sum w^2).",
-            show_default=False,
-        ),
-    ] = None,
-    augment: Annotated[
-        bool | None,
-        typer.Option(help="Random crop and horizontal flip.", show_default=False),
-    ] = None,
-    augment_crop: Annotated[
-        str | None,
-        typer.Option(
-            help="window (default): a random 28x28 window of the 32x32 image; padded: pad by 4.",
-            show_default=False,
-        ),
-    ] = None,
-    train_subset: Annotated[
-        int | None, typer.Option(help="Train on a seeded subset of N images.", show_default=False)
-    ] = None,
-    test_subset: Annotated[
-        int | None, typer.Option(help="Test on a seeded subset of N images.", show_default=False)
-    ] = None,
-    precision: Annotated[
-        str | None,
-        typer.Option(help="float32, mixed_bfloat16 or mixed_float16.", show_default=False),
-    ] = None,
-    stop_at_fit: Annotated[
-        bool | None,
-        typer.Option(help="Stop a run once it fits its training set.", show_default=False),
-    ] = None,
-    log_every: Annotated[
-        int | None,
-        typer.Option(help="A metrics row every N steps, their mean.", show_default=False),
-    ] = None,
-    eval_train_every: Annotated[
-        int | None,
-        typer.Option(
-            help="Also evaluate the whole training split every K epochs.", show_default=False
-        ),
-    ] = None,
+    steps: o.GivenSteps = None,
+    epochs: o.GivenEpochs = None,
+    batch_size: o.GivenBatchSize = None,
+    lr: o.GivenLearningRate = None,
+    lr_decay: o.GivenLrDecay = None,
+    momentum: o.GivenMomentum = None,
+    weight_decay: o.GivenWeightDecay = None,
+    augment: o.GivenAugment = None,
+    augment_crop: o.GivenAugmentCrop = None,
+    train_subset: o.GivenTrainSubset = None,
+    test_subset: o.GivenTestSubset = None,
+    precision: o.GivenPrecision = None,
+    stop_at_fit: o.GivenStopAtFit = None,
+    fit_threshold: o.GivenFitThreshold = None,
+    loss_threshold: o.GivenLossThreshold = None,
+    log_every: o.GivenLogEvery = None,
+    eval_train_every: o.GivenEvalTrainEvery = None,
     loop: GivenLoopOption = None,
     steps_per_execution: StepsOption = None,
     torch_compile: GivenTorchCompileOption = None,
@@ -254,6 +212,7 @@ def grid_command(
         "batch_size": batch_size,
         "learning_rate": lr,
         "lr_decay": lr_decay,
+        "momentum": momentum,
         "weight_decay": weight_decay,
         "augment": augment,
         "augment_crop": augment_crop,
@@ -261,6 +220,8 @@ def grid_command(
         "test_subset": test_subset,
         "precision": precision,
         "stop_at_fit": stop_at_fit,
+        "fit_threshold": fit_threshold,
+        "loss_threshold": loss_threshold,
         "log_every": log_every,
         "eval_train_every": eval_train_every,
         "data": _data_path(data),
@@ -282,7 +243,7 @@ def grid_command(
                 f"--resume continues the grid stored in {resume}/grid.json; drop --{given[0].replace('_', '-')}"
             )
         folder: Path | None = resume
-        stored = _stored_record(resume)
+        stored = _or_fail(lambda: stored_record(resume))
         if stored is None:
             fail(f"{resume} is not a grid folder (no readable grid.json)")
         preset_name = str(stored.get("preset"))
@@ -305,14 +266,14 @@ def grid_command(
     _check_executor_options(on_ray, address, gpus, gpus_per_run, cpus_per_run)
     gpu_list = _gpus(gpus)
     if not gpu_list and not on_ray:
-        from rethink.environment import visible_gpus
+        from rethink.run.environment import visible_gpus
 
         gpu_list = visible_gpus()  # spread the runs over every GPU there is
     # On Ray, by default every run is handed over at once: the cluster's resources decide.
     n_jobs = None if on_ray and jobs in (None, "auto") else _jobs(jobs or "auto", gpu_list)
-    existing = _stored_record(folder) if folder is not None else None
+    existing = _or_fail(lambda: stored_record(folder)) if folder is not None else None
     if existing is not None and resume is None:
-        _check_same(folder, existing, specs)
+        _or_fail(lambda: check_same(folder, existing, specs))
 
     if dry_run:
         _print_plan(specs, folder, preset_name)
@@ -320,73 +281,31 @@ def grid_command(
 
     # The grid process trains nothing: the backend is for its workers.
     name = use_backend(backend or (existing or {}).get("backend"), in_process=False)
-    if existing is not None and existing.get("backend") not in (None, name):
-        fail(
-            f"{folder} was trained with backend {existing['backend']}; continue it with --backend {existing['backend']}"
-        )
     cluster = _connect(address, gpus_per_run, cpus_per_run) if on_ray else None
-    raise typer.Exit(
-        _train(_make_folder(folder), grid, specs, preset_name, name, n_jobs, gpu_list, cluster)
-    )
-
-
-def _train(
-    folder: Path,
-    grid: GridSpec,
-    specs: list[RunSpec],
-    preset: str,
-    backend: str,
-    jobs: int | None,
-    gpus: tuple[str, ...],
-    cluster: Cluster | None = None,
-) -> int:
-    """Lock the folder, record or check grid.json, run the grid; the exit code."""
-    lock = FolderLock(folder)
-    try:
-        lock.acquire()
-    except LockError as e:
-        fail(str(e))
-    try:
-        existing = read_record(folder)  # again, now that no one else can write it
-        if existing is None:
-            write_record(folder, record(grid, specs, preset=preset, backend=backend, argv=sys.argv))
-        else:
-            _check_same(folder, existing, specs)
-        state = _execute(folder, specs, backend, jobs, gpus, cluster)
-    finally:
-        lock.release()
-    _print_wide(summary(state))
-    code = exit_code(state)
-    if code == 130:
-        _say(f"stopped; finished runs are kept. Resume with: rethink grid --resume {folder}")
-    elif code == 1:
-        _say(
-            f"some runs did not complete (see {folder}/<run>/worker.log); failed runs are "
-            f"retried by: rethink grid --resume {folder}"
+    result = _or_fail(
+        lambda: run_grid(
+            grid,
+            folder,
+            backend=name,
+            preset=preset_name,
+            jobs=n_jobs,
+            gpus=gpu_list,
+            cluster=cluster,
+            worker=worker_command,
+            reporter=reporter_for(console),
         )
-    _say(f"plot with: rethink plot {folder}")
-    return code
-
-
-def _execute(
-    folder: Path,
-    specs: list[RunSpec],
-    backend: str,
-    jobs: int | None,
-    gpus: tuple[str, ...],
-    cluster: Cluster | None,
-) -> GridState:
-    if cluster is None:
-        return Executor(
-            folder, specs, backend=backend, jobs=jobs or 1, gpus=gpus,
-            worker=worker_command, reporter=reporter_for(console),
-        ).run()  # fmt: skip
-    from rethink.cluster import RayExecutor
-
-    return RayExecutor(
-        folder, specs, backend=backend, cluster=cluster, jobs=jobs,
-        worker=worker_command, reporter=reporter_for(console),
-    ).run()  # fmt: skip
+    )
+    _print_wide(summary(result.state))
+    where = result.folder
+    if result.exit_code == 130:
+        _say(f"stopped; finished runs are kept. Resume with: rethink grid --resume {where}")
+    elif result.exit_code == 1:
+        _say(
+            f"some runs did not complete (see {where}/<run>/worker.log); failed runs are "
+            f"retried by: rethink grid --resume {where}"
+        )
+    _say(f"plot with: rethink plot {where}")
+    raise typer.Exit(result.exit_code)
 
 
 def _check_executor_options(
@@ -404,7 +323,7 @@ def _check_executor_options(
             if value is not None:
                 fail(f"--{name} needs --executor ray")
         return
-    from rethink.cluster import ClusterError, check_request
+    from rethink.grid.ray.cluster import ClusterError, check_request
 
     try:
         check_request(gpus_per_run, 1.0 if cpus_per_run is None else cpus_per_run)
@@ -416,7 +335,7 @@ def _connect(
     address: str | None, gpus_per_run: float | None, cpus_per_run: float | None
 ) -> Cluster:
     """The Ray cluster, connected and checked, or a one-line error (exit 2)."""
-    from rethink.cluster import ClusterError, connect
+    from rethink.grid.ray.cluster import ClusterError, connect
 
     try:
         return connect(address, gpus_per_run, 1.0 if cpus_per_run is None else cpus_per_run)
@@ -438,7 +357,7 @@ def _print_wide(table: Table) -> None:
 def _or_fail(make: Callable[[], T]) -> T:
     try:
         return make()
-    except GridError as e:
+    except (GridError, GridFolderError) as e:
         fail(str(e))
 
 
@@ -459,23 +378,6 @@ def _levels(values: list[str] | None) -> list[float] | None:
         except ValueError:
             fail(f"bad corruption level {item!r}: give numbers in [0, 1], e.g. --levels 0,0.5,1")
     return levels
-
-
-JOBS_PER_GPU = 4
-
-
-def auto_jobs(gpus: Sequence[str], cpus: int) -> int:
-    """Runs at once for `--jobs auto`.
-
-    On GPUs, JOBS_PER_GPU each: one Inception run nearly fills an H200, four
-    together gave 1.18 times its throughput, and the small models, bound by
-    per-step overhead, gain more (../shared/docs/gpu-baseline.md). On a CPU,
-    2 (with at least 2 cores; the workers split the cores): the smoke grid on
-    2 cores took 221 s with 1 job and 135 s with 2 (docs/benchmarks.md).
-    """
-    if gpus:
-        return JOBS_PER_GPU * len(gpus)
-    return min(2, max(1, cpus))
 
 
 def _gpus(value: str | None) -> tuple[str, ...]:
@@ -524,42 +426,6 @@ def _engine_extra(
         return None
     make_engine(given, "auto", None, "auto")
     return given
-
-
-def _stored_record(folder: Path) -> dict[str, Any] | None:
-    """grid.json of an existing folder (None if new); fail if the folder is in the way."""
-    if folder.exists() and not folder.is_dir():
-        fail(f"{folder} is a file, not a grid folder")
-    rec = read_record(folder) if folder.is_dir() else None
-    if rec is None and folder.is_dir() and any(p.name != LOCK_FILE for p in folder.iterdir()):
-        fail(f"{folder} is not empty and holds no grid (no readable grid.json)")
-    return rec
-
-
-def _check_same(folder: Path | None, rec: dict[str, Any], specs: list[RunSpec]) -> None:
-    stored: GridSpec = _or_fail(lambda: grid_of(rec))
-    diff = difference(_or_fail(lambda: expand(stored)), specs)
-    if diff is not None:
-        fail(
-            f"{folder} holds a different grid ({diff}); continue it with "
-            f"rethink grid --resume {folder}, or choose another --out"
-        )
-
-
-def _make_folder(folder: Path | None) -> Path:
-    try:
-        if folder is not None:
-            folder.mkdir(parents=True, exist_ok=True)
-            return folder
-        while True:  # another grid may take the same number at the same moment
-            folder = next_output_dir(Path("."))
-            try:
-                folder.mkdir()
-                return folder
-            except FileExistsError:
-                continue
-    except OSError as e:
-        fail(f"cannot create the grid folder: {e}")
 
 
 _PLAN = {"completed": "completed (kept)", "diverged": "diverged (final)"}

@@ -23,15 +23,17 @@ import typer
 
 from rethink.atomic import write_text_atomically
 from rethink.cli import app, console, err_console, fail
-from rethink.report import build_report
-from rethink.report_render import render_markdown, render_rich
-from rethink.report_render import report_dict as _report_dict
-from rethink.spec import MODELS
-from rethink.summary import Grid, Run, load_grid
+from rethink.models import MODELS
+from rethink.results.render import render_markdown, render_rich
+from rethink.results.render import report_dict as _report_dict
+from rethink.results.report import build_report
+from rethink.results.summary import Grid, Run, load_grid
 
 FIGURE_FORMATS = ("png", "pdf", "svg")
-ALL_MODELS = "all"  # --model all: Figure 1a as the mean over models (rethink.figures.ALL_MODELS)
-PAPER_MODEL = "inception"  # the paper's Figure 1a (rethink.figures.PAPER_MODEL)
+ALL_MODELS = (
+    "all"  # --model all: Figure 1a as the mean over models (rethink.results.figures.ALL_MODELS)
+)
+PAPER_MODEL = "inception"  # the paper's Figure 1a (rethink.results.figures.PAPER_MODEL)
 
 
 class ReportFormat(StrEnum):
@@ -109,7 +111,10 @@ def plot_command(
     fmts = _formats(formats)
     grid = _load(folder)
     chosen = _figure_model(model, grid.runs, folder)
-    from rethink.figures import default_model, write_figures  # matplotlib: only when drawing
+    from rethink.results.figures import (  # matplotlib: only when drawing
+        default_model,
+        write_figures,
+    )
 
     if chosen is None and (paper := default_model(grid.runs)) not in (None, PAPER_MODEL):
         console.print(

@@ -20,85 +20,36 @@ from rethink.cli import (
     make_engine,
     use_backend,
 )
+from rethink.cli import options as o
+from rethink.formats import percent
 from rethink.spec import RunSpec
+
+D = o.DEFAULTS
 
 
 @app.command("run")
 def run_command(
-    model: Annotated[
-        str | None,
-        typer.Option(help="inception, inception_no_bn, alexnet, mlp_1x512 or mlp_3x512."),
-    ] = None,
-    corruption: Annotated[
-        str,
-        typer.Option(
-            help="true_labels, partial_labels, random_labels, shuffled_pixels, random_pixels or gaussian."
-        ),
-    ] = "true_labels",
-    level: Annotated[
-        float | None, typer.Option(help="Label-corruption probability p, partial_labels only.")
-    ] = None,
-    seed: Annotated[
-        int, typer.Option(help="Seed of the corruption, initialization and data order.")
-    ] = 0,
-    steps: Annotated[
-        int | None, typer.Option(help="Training steps (default: 25000).", show_default=False)
-    ] = None,
-    epochs: Annotated[
-        int | None, typer.Option(help="Train whole epochs instead of --steps.")
-    ] = None,
-    batch_size: Annotated[int, typer.Option(help="Images per step.")] = 128,
-    lr: Annotated[
-        float | None,
-        typer.Option(
-            help="Initial learning rate (default: 0.1 Inception, 0.01 others).", show_default=False
-        ),
-    ] = None,
-    lr_decay: Annotated[float, typer.Option(help="Learning-rate factor after every epoch.")] = 0.95,
-    momentum: Annotated[float, typer.Option(help="SGD momentum.")] = 0.9,
-    weight_decay: Annotated[
-        float,
-        typer.Option(
-            help="Weight decay L: gradient + L*w on every kernel (penalty L/2*sum w^2; Table 1: 5e-4)."
-        ),
-    ] = 0.0,
-    augment: Annotated[
-        bool, typer.Option(help="Random crop + horizontal flip (Table 1's 'random crop').")
-    ] = False,
-    augment_crop: Annotated[
-        str,
-        typer.Option(
-            help="window: a random 28x28 window of the 32x32 image; padded: pad the centre crop by 4."
-        ),
-    ] = "window",
-    train_subset: Annotated[
-        int | None, typer.Option(help="Train on a seeded class-balanced subset of N images.")
-    ] = None,
-    test_subset: Annotated[
-        int | None, typer.Option(help="Evaluate on a class-balanced subset of N test images.")
-    ] = None,
-    precision: Annotated[
-        str, typer.Option(help="float32, mixed_bfloat16 or mixed_float16.")
-    ] = "float32",
-    stop_at_fit: Annotated[
-        bool, typer.Option(help="Stop once training accuracy reaches --fit-threshold.")
-    ] = False,
-    fit_threshold: Annotated[
-        float, typer.Option(help="Training accuracy that counts as fitted.")
-    ] = 1.0,
-    loss_threshold: Annotated[
-        float, typer.Option(help="Training loss for 'steps to loss'.")
-    ] = 0.01,
-    log_every: Annotated[
-        int, typer.Option(help="A metrics row every N steps, the mean of those N steps.")
-    ] = 100,
-    eval_train_every: Annotated[
-        int | None,
-        typer.Option(
-            help="Also evaluate the whole training split every K epochs (always at the end).",
-            show_default=False,
-        ),
-    ] = None,
+    model: o.ModelOption = None,
+    corruption: o.CorruptionOption = D["corruption"],
+    level: o.Level = D["level"],
+    seed: o.Seed = D["seed"],
+    steps: o.Steps = None,
+    epochs: o.Epochs = D["epochs"],
+    batch_size: o.BatchSize = D["batch_size"],
+    lr: o.LearningRate = D["learning_rate"],
+    lr_decay: o.LrDecay = D["lr_decay"],
+    momentum: o.Momentum = D["momentum"],
+    weight_decay: o.WeightDecay = D["weight_decay"],
+    augment: o.Augment = D["augment"],
+    augment_crop: o.AugmentCrop = D["augment_crop"],
+    train_subset: o.TrainSubset = D["train_subset"],
+    test_subset: o.TestSubset = D["test_subset"],
+    precision: o.PrecisionOption = D["precision"],
+    stop_at_fit: o.StopAtFit = D["stop_at_fit"],
+    fit_threshold: o.FitThreshold = D["fit_threshold"],
+    loss_threshold: o.LossThreshold = D["loss_threshold"],
+    log_every: o.LogEvery = D["log_every"],
+    eval_train_every: o.EvalTrainEvery = D["eval_train_every"],
     data: Annotated[
         str | None,
         typer.Option(
@@ -145,7 +96,7 @@ def run_command(
                 corruption=corruption,
                 level=level,
                 seed=seed,
-                steps=steps if steps is not None or epochs is not None else 25_000,
+                steps=steps if steps is not None or epochs is not None else D["steps"],
                 epochs=epochs,
                 batch_size=batch_size,
                 learning_rate=lr,
@@ -169,8 +120,8 @@ def run_command(
     engine = make_engine(spec.extra, loop, steps_per_execution, torch_compile)
     name = use_backend(backend, quiet=quiet)
 
-    from rethink.progress import display_for
-    from rethink.runner import RunError, execute
+    from rethink.run.execute import RunError, execute
+    from rethink.run.progress import display_for
 
     shown = (
         contextlib.nullcontext()
@@ -192,7 +143,7 @@ def run_command(
     status = result.get("status")
     line = (
         f"{spec.run_id}: {status} at step {result.get('step')}"
-        f", train acc {_pct(result.get('train_acc'))}, test acc {_pct(result.get('test_acc'))}"
+        f", train acc {percent(result.get('train_acc'), 2)}, test acc {percent(result.get('test_acc'), 2)}"
         f", steps to fit {result.get('steps_to_fit')}"
     )
     if result.get("error"):
@@ -204,12 +155,8 @@ def run_command(
     raise typer.Exit(code)
 
 
-def _pct(value: object) -> str:
-    return "-" if not isinstance(value, int | float) else f"{100 * value:.2f}%"
-
-
 def _read_spec(path: Path) -> RunSpec:
-    from rethink.rundir import read_json
+    from rethink.run.folder import read_json
     from rethink.spec import SpecError
 
     data = read_json(path)

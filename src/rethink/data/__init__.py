@@ -1,10 +1,17 @@
-"""CIFAR-10 for rethink: load any local copy (or Keras's download), preprocess, subset.
+"""Stage 1, the data: CIFAR-10 loaded, subset, randomized, preprocessed, per run.
 
-    from rethink.data import load_cifar10, preprocess, subset
+    from rethink.data import load_cifar10, preprocess, subset, randomize, prepare
 
     (x_train, y_train), (x_test, y_test) = load_cifar10("cifar10-jpeg.tar.gz")
     x_small, y_small = subset(x_train, y_train, n=10_000, seed=0)
     x = preprocess(x_small)            # float32 (N, 28, 28, 3), whitened per image
+    data = prepare(spec, raw)          # a run's arrays: subset -> randomize -> preprocess
+
+`sources` reads every local form (and Keras's download), `cache` keeps
+decoded arrays by content, `subset` draws class-balanced subsets,
+`randomize` is the paper's six randomizations, `preprocess` its
+preprocessing, and `pipeline` the arrays one run trains on (`RunData`),
+their per-epoch order and random crops. All pure NumPy.
 
 `load_cifar10` returns uint8 images (N, 32, 32, 3) and int64 labels (N,) for
 every source (see `rethink.data.sources`); local copies are decoded once and
@@ -19,11 +26,23 @@ import warnings
 
 from rethink.data import cache, sources
 from rethink.data.cache import source_digest
+from rethink.data.pipeline import RunData, prepare
 from rethink.data.preprocess import preprocess
+from rethink.data.randomization import randomize
 from rethink.data.sources import Arrays, DataError
 from rethink.data.subset import subset
 
-__all__ = ["Arrays", "DataError", "load_cifar10", "preprocess", "source_digest", "subset"]
+__all__ = [
+    "Arrays",
+    "DataError",
+    "RunData",
+    "load_cifar10",
+    "prepare",
+    "preprocess",
+    "randomize",
+    "source_digest",
+    "subset",
+]
 
 
 def load_cifar10(

@@ -32,7 +32,7 @@ def whiten(pixels: np.ndarray) -> np.ndarray:
 
     `per_image_standardization` of `pixels / 255`: subtract the image's mean,
     divide by `max(std, 1/sqrt(H*W*C))`. The one definition for `preprocess`
-    and random crops (`rethink.inputs`); the native steppers do the same on
+    and random crops (`rethink.data.pipeline`); the native steppers do the same on
     the device.
     """
     pixels = np.asarray(pixels)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import keras
 
-from rethink.layers import LocalResponseNormalization
+from rethink.models.lrn import LocalResponseNormalization
 
 
 def alexnet(

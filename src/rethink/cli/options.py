@@ -1,0 +1,114 @@
+"""The training options of `rethink run` and `rethink grid`, declared once.
+
+Each option's help text is written here, its default is `RunSpec`'s (the one
+source of defaults: `DEFAULTS`), and its choices are Enums generated from the
+registries (models, randomizations, precisions, crops) into the help: the
+values stay strings that `RunSpec` validates, so a bad one is a one-line
+error naming the choices (Click's own choice errors span several lines).
+`rethink run` shows
+the defaults (`Steps`, `BatchSize`, ...); `rethink grid` takes the same
+option unset (`Given...`, None), so that the preset decides, and passes
+only what was given through to each run.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Annotated, Any
+
+import typer
+
+from rethink.models import MODELS
+from rethink.spec import AUGMENT_CROPS, CORRUPTIONS, PRECISIONS, RunSpec
+
+DEFAULTS: dict[str, Any] = {
+    f.name: f.default for f in dataclasses.fields(RunSpec) if f.default is not dataclasses.MISSING
+}
+
+
+def _choices(names: tuple[str, ...]) -> str:
+    return ", ".join(names[:-1]) + " or " + names[-1]
+
+
+HELP = {
+    "model": f"{_choices(MODELS)}.",
+    "corruption": f"{_choices(CORRUPTIONS)}.",
+    "level": "Label-corruption probability p, partial_labels only.",
+    "seed": "Seed of the corruption, initialization and data order.",
+    "steps": "Training steps (default: 25000, Figure 1a's axis).",
+    "epochs": "Train whole epochs instead of --steps.",
+    "batch_size": "Images per step.",
+    "learning_rate": "Initial learning rate (default: the model's, 0.1 Inception, 0.01 others).",
+    "lr_decay": "Learning-rate factor after every epoch.",
+    "momentum": "SGD momentum.",
+    "weight_decay": (
+        "Weight decay L: gradient + L*w on every kernel (penalty L/2*sum w^2; Table 1: 5e-4)."
+    ),
+    "augment": "Random crop + horizontal flip (Table 1's 'random crop').",
+    "augment_crop": (
+        f"{_choices(AUGMENT_CROPS)}. window: a random 28x28 window of the 32x32 image; "
+        "padded: the centre 28x28 padded by 4, then cropped."
+    ),
+    "train_subset": "Train on a seeded class-balanced subset of N images.",
+    "test_subset": "Evaluate on a class-balanced subset of N test images.",
+    "precision": f"{_choices(PRECISIONS)}.",
+    "stop_at_fit": "Stop once a full window's training accuracy reaches --fit-threshold.",
+    "fit_threshold": "Training accuracy (window mean) that counts as fitted.",
+    "loss_threshold": "Training loss (window mean) for 'steps to loss'.",
+    "log_every": "A metrics row every N steps, the mean of those N steps.",
+    "eval_train_every": "Also evaluate the whole training split every K epochs (always at the end).",
+}
+
+
+def _option(name: str, given: bool, flag: str | None = None) -> Any:
+    """typer.Option for a RunSpec field: `run` shows RunSpec's default, `grid` leaves it unset."""
+    names = [flag] if flag else []
+    text = HELP[name]
+    if given:
+        return typer.Option(*names, help=text + " Default: the preset's.", show_default=False)
+    show = DEFAULTS.get(name) is not None and name != "steps"  # steps: None means 25,000
+    return typer.Option(*names, help=text, show_default=show)
+
+
+ModelOption = Annotated[str | None, _option("model", False)]
+CorruptionOption = Annotated[str, _option("corruption", False)]
+Level = Annotated[float | None, _option("level", False)]
+Seed = Annotated[int, _option("seed", False)]
+
+# `rethink run`: defaults shown (the values are DEFAULTS[name], given at the signature).
+Steps = Annotated[int | None, _option("steps", False)]
+Epochs = Annotated[int | None, _option("epochs", False)]
+BatchSize = Annotated[int, _option("batch_size", False)]
+LearningRate = Annotated[float | None, _option("learning_rate", False, "--lr")]
+LrDecay = Annotated[float, _option("lr_decay", False)]
+Momentum = Annotated[float, _option("momentum", False)]
+WeightDecay = Annotated[float, _option("weight_decay", False)]
+Augment = Annotated[bool, _option("augment", False)]
+AugmentCrop = Annotated[str, _option("augment_crop", False)]
+TrainSubset = Annotated[int | None, _option("train_subset", False)]
+TestSubset = Annotated[int | None, _option("test_subset", False)]
+PrecisionOption = Annotated[str, _option("precision", False)]
+StopAtFit = Annotated[bool, _option("stop_at_fit", False)]
+FitThreshold = Annotated[float, _option("fit_threshold", False)]
+LossThreshold = Annotated[float, _option("loss_threshold", False)]
+LogEvery = Annotated[int, _option("log_every", False)]
+EvalTrainEvery = Annotated[int | None, _option("eval_train_every", False)]
+
+# `rethink grid`: unset unless given (None), the preset's value otherwise.
+GivenSteps = Annotated[int | None, _option("steps", True)]
+GivenEpochs = Annotated[int | None, _option("epochs", True)]
+GivenBatchSize = Annotated[int | None, _option("batch_size", True)]
+GivenLearningRate = Annotated[float | None, _option("learning_rate", True, "--lr")]
+GivenLrDecay = Annotated[float | None, _option("lr_decay", True)]
+GivenMomentum = Annotated[float | None, _option("momentum", True)]
+GivenWeightDecay = Annotated[float | None, _option("weight_decay", True)]
+GivenAugment = Annotated[bool | None, _option("augment", True)]
+GivenAugmentCrop = Annotated[str | None, _option("augment_crop", True)]
+GivenTrainSubset = Annotated[int | None, _option("train_subset", True)]
+GivenTestSubset = Annotated[int | None, _option("test_subset", True)]
+GivenPrecision = Annotated[str | None, _option("precision", True)]
+GivenStopAtFit = Annotated[bool | None, _option("stop_at_fit", True)]
+GivenFitThreshold = Annotated[float | None, _option("fit_threshold", True)]
+GivenLossThreshold = Annotated[float | None, _option("loss_threshold", True)]
+GivenLogEvery = Annotated[int | None, _option("log_every", True)]
+GivenEvalTrainEvery = Annotated[int | None, _option("eval_train_every", True)]

@@ -1,0 +1,16 @@
+"""Stage 6, results: run folders read back as numbers, figures and a report.
+
+    from rethink.results import load_grid, build_report
+    grid = load_grid(Path("output_3"))           # Run: summary, curves, metrics rows
+    report = build_report([r.summary for r in grid.runs], folder="output_3")
+
+`summary` reads run folders (pure Python/NumPy), `report` compares them with
+the paper and judges its claims, `render` writes the report as markdown,
+JSON or Rich tables, `figures` draws the paper's figures (matplotlib,
+imported only by `rethink.results.figures`).
+"""
+
+from rethink.results.report import Report, build_report
+from rethink.results.summary import Grid, Run, RunSummary, load_grid
+
+__all__ = ["Grid", "Report", "Run", "RunSummary", "build_report", "load_grid"]

@@ -1,0 +1,298 @@
+"""Rendering a `Report`: markdown (report.md), JSON (--format json), Rich tables."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from rich import box
+from rich.console import RenderableType
+from rich.table import Table
+from rich.text import Text
+
+from rethink import paper
+from rethink.formats import duration, factor, number, percent, signed
+from rethink.results.report import (
+    FIT_DEFAULT,
+    FIT_TOLERANCE,
+    MAX_SLOWDOWN,
+    PROTOCOL,
+    WINDOW_MARK,
+    Report,
+    Slowdown,
+    fit_outcome,
+    protocol_deviations,
+    train_acc_text,
+)
+from rethink.results.summary import INCOMPLETE, RunSummary, randomization_label
+
+
+@dataclass(frozen=True)
+class TextTable:
+    """A rendered table: markdown and Rich draw the same rows."""
+
+    title: str
+    columns: tuple[str, ...]
+    rows: tuple[tuple[str, ...], ...]
+    note: str = ""
+
+
+def report_dict(report: Report) -> dict[str, Any]:
+    """The report as plain JSON-ready data (numbers, not formatted strings).
+
+    Each run also carries its `protocol_deviations` (empty: the paper's
+    protocol), `final_train_acc` with `train_acc_measure` ("evaluation" or
+    "window") and its `fit` outcome; `rules` holds the verdicts' constants.
+    """
+    data = dataclasses.asdict(report)
+    for run, r in zip(data["runs"], report.runs, strict=True):
+        run["protocol_deviations"] = list(protocol_deviations(r.spec))
+        run["final_train_acc"] = r.final_train_acc
+        run["train_acc_measure"] = r.train_acc_measure
+        run["fit"] = fit_outcome(r)
+    data["rules"] = {
+        "protocol": PROTOCOL,
+        "fit_tolerance_points": FIT_TOLERANCE,
+        "fit_default_percent": FIT_DEFAULT,
+        "max_slowdown": MAX_SLOWDOWN,
+    }
+    data["paper"] = {
+        "table1": [dataclasses.asdict(r) for r in paper.TABLE1],
+        "figure1a_steps_to_loss": paper.FIGURE1A_STEPS_TO_LOSS,
+    }
+    return data
+
+
+def _num2(x: float | None) -> str:
+    return number(x, 2)
+
+
+def _yes(x: bool) -> str:
+    return "yes" if x else "no"
+
+
+def _test(r: RunSummary) -> str:
+    """Final test accuracy, and the best of any evaluation with its step (Table 2 style)."""
+    if r.best_test_acc is None:
+        return percent(r.test_acc, 2)
+    return f"{percent(r.test_acc, 2)} ({percent(r.best_test_acc, 2)} @ {number(r.best_test_step)})"
+
+
+def _decay(t: Any) -> str:
+    if not t.weight_decay:
+        return "no"
+    return ", ".join(f"{d:g}" for d in t.weight_decay_values) or "yes"
+
+
+def _marked(value: str, measure: str | None) -> str:
+    return value + (f" {WINDOW_MARK}" if measure in ("window", "mixed") else "")
+
+
+def _setting(r: RunSummary) -> str:
+    wd = f" wd{r.weight_decay:g}" if r.weight_decay else ""
+    return r.randomization + wd + (" aug" if r.augment else "")
+
+
+def _status(r: RunSummary) -> str:
+    if r.status == INCOMPLETE and r.step is not None and r.total_steps:
+        return f"{INCOMPLETE} {r.step / r.total_steps:.0%}"
+    return r.status
+
+
+Columns = tuple[tuple[str, Callable[[Any], str]], ...]
+
+
+def run_columns(report: Report) -> Columns:
+    """The runs table's columns; "protocol" names the run's deviation set (#n below)."""
+    sets = {run_id: i for i, g in enumerate(report.deviations, 1) for run_id in g.run_ids}
+
+    def protocol(r: RunSummary) -> str:
+        if r.run_id in sets:
+            return f"off #{sets[r.run_id]}"
+        return "paper, stop at fit" if r.spec.stop_at_fit else "paper"
+
+    return (*RUN_COLUMNS[:5], ("protocol", protocol), *RUN_COLUMNS[5:])
+
+
+RUN_COLUMNS: Columns = (
+    ("model", lambda r: r.model),
+    ("randomization", _setting),
+    ("level", lambda r: "-" if r.level is None else f"{r.level:g}"),
+    ("seed", lambda r: str(r.seed)),
+    ("status", _status),
+    ("train acc", train_acc_text),
+    ("test acc (best @ step)", _test),
+    ("steps to fit", lambda r: number(r.steps_to_fit)),
+    ("steps to loss", lambda r: number(r.steps_to_loss)),
+    ("wall", lambda r: duration(r.wall_seconds)),
+    ("images/s", lambda r: number(r.images_per_s)),
+    ("backend", lambda r: r.backend or "-"),
+    ("device", lambda r: r.device or "-"),
+)
+SLOWDOWN_COLUMNS: Columns = (
+    ("model", lambda s: s.model),
+    ("randomization", lambda s: s.randomization),
+    ("measured by", lambda s: (s.measure or "not reached").replace("_", " ")),
+    ("steps", lambda s: number(s.steps)),
+    ("baseline", lambda s: s.baseline),
+    ("baseline steps", lambda s: number(s.baseline_steps)),
+    ("slowdown", lambda s: factor(s.ratio)),
+    ("runs", lambda s: f"{s.runs} / {s.baseline_runs}"),
+)
+TABLE1_COLUMNS: Columns = (
+    ("model", lambda t: t.model),
+    ("labels", lambda t: t.corruption.split("_")[0]),
+    ("random crop", lambda t: _yes(t.random_crop)),
+    ("weight decay", _decay),
+    ("runs", lambda t: str(t.runs)),
+    ("train", lambda t: _marked(_num2(t.train), t.train_measure)),
+    ("paper train", lambda t: _num2(t.paper_train)),
+    ("diff", lambda t: signed(t.train_diff)),
+    ("test", lambda t: _num2(t.test)),
+    ("paper test", lambda t: _num2(t.paper_test)),
+    ("diff", lambda t: signed(t.test_diff)),
+)
+FIGURE1A_COLUMNS: Columns = (
+    ("model", lambda c: c.model),
+    ("randomization", lambda c: randomization_label(c.corruption)),
+    ("reached", lambda c: f"{c.reached}/{c.runs}"),
+    ("steps", lambda c: number(c.steps)),
+    ("slowdown", lambda c: factor(c.slowdown)),
+    ("reproduction", lambda c: number(c.paper_steps)),
+    ("its slowdown", lambda c: factor(c.paper_slowdown)),
+)
+CLAIM_COLUMNS: Columns = (
+    ("claim", lambda c: c.claim),
+    ("verdict", lambda c: c.verdict),
+    ("evidence", lambda c: c.evidence),
+)
+
+
+def _table(title: str, columns: Columns, items: Sequence[Any], note: str = "") -> TextTable:
+    rows = tuple(tuple(f(item) for _, f in columns) for item in items)
+    return TextTable(title, tuple(name for name, _ in columns), rows, note)
+
+
+def _off_slowdown_columns(report: Report) -> Columns:
+    sets = {g.deviations: i for i, g in enumerate(report.deviations, 1)}
+
+    def protocol(s: Slowdown) -> str:
+        return f"off #{sets[s.deviations]}" if s.deviations in sets else "-"
+
+    return (("protocol", protocol), *SLOWDOWN_COLUMNS)
+
+
+def report_header(report: Report) -> list[str]:
+    """The lines above the tables: what the grid ran, and how things were measured."""
+    return [
+        f"protocol: {report.protocol}",
+        *report.notes,
+        "paper: Zhang et al., Understanding deep learning requires rethinking "
+        "generalization (ICLR 2017), Figure 1 and Table 1",
+    ]
+
+
+def report_tables(report: Report) -> list[TextTable]:
+    """The report's tables as text, for markdown and Rich alike (empty ones left out)."""
+    fits = ", ".join(sorted({percent(r.fit_threshold, 0) for r in report.runs}))
+    losses = ", ".join(sorted({f"{r.loss_threshold:g}" for r in report.runs}))
+    on = [s for s in report.slowdowns if not s.deviations]
+    off = [s for s in report.slowdowns if s.deviations]
+    slowdown_note = (
+        "runs without weight decay or augmentation, means over seeds; baseline: the model's "
+        "level-0 runs (true labels, or partial labels at p = 0); steps to fit where every "
+        "run of both reached it, else steps to the loss threshold"
+    )
+    tables = [
+        _table(
+            "Runs",
+            run_columns(report),
+            report.runs,
+            f"train acc: whole training split, inference mode, no augmentation; {WINDOW_MARK}: "
+            "no such evaluation, the last full window's running mean in training mode; "
+            f"steps to fit: first full window at training accuracy >= {fits}; loss: training "
+            f"loss <= {losses}; protocol: off #n = not the paper's protocol (see below); "
+            "incomplete: no result.json (running, or stopped without one)",
+        ),
+        _table(
+            "Slowdown against level 0 (the paper's 'small constant factor', Figure 1b)",
+            SLOWDOWN_COLUMNS,
+            on,
+            f"{slowdown_note}; the paper's protocol only",
+        ),
+        _table(
+            "Table 1: accuracy (%) beside the paper",
+            TABLE1_COLUMNS,
+            report.table1,
+            "completed runs on the paper's protocol that ran their steps (not stopped at "
+            "fit), mean over seeds; diff = ours - paper, percentage points; weight decay: "
+            f"the value used (+ wd * w in the gradient); {WINDOW_MARK}: includes runs "
+            "without a training-split evaluation (window mean)",
+        ),
+        _table(
+            "Figure 1a: steps to training loss 0.01 beside an independent reproduction",
+            FIGURE1A_COLUMNS,
+            report.figure1a,
+            "reproduction: small Inception, batch 128, 25k steps, one seed (docs/paper.md); "
+            "the paper's protocol only",
+        ),
+        TextTable(
+            "Not the paper's protocol: settings",
+            ("protocol", "deviations from the paper's protocol", "runs"),
+            tuple(
+                (f"off #{i}", ", ".join(g.deviations), str(len(g.run_ids)))
+                for i, g in enumerate(report.deviations, 1)
+            ),
+            f"the paper's protocol: {PROTOCOL}; these runs are not compared with the paper's "
+            "numbers and take no part in the verdicts",
+        ),
+        _table(
+            "Not the paper's protocol: slowdown against level 0",
+            _off_slowdown_columns(report),
+            off,
+            f"{slowdown_note}; baseline with the same settings; no comparison with the paper",
+        ),
+    ]
+    claims = _table("The paper's claims", CLAIM_COLUMNS, report.claims)
+    return [t for t in tables if t.rows] + [claims]
+
+
+def _md_cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def render_markdown(report: Report) -> str:
+    lines = [f"# rethink report: {report.folder}", ""]
+    lines += [f"- {_md_cell(n)}" for n in report_header(report)]
+    for t in report_tables(report):
+        lines += ["", f"## {t.title}", ""]
+        lines.append("| " + " | ".join(t.columns) + " |")
+        lines.append("|" + "---|" * len(t.columns))
+        lines += ["| " + " | ".join(_md_cell(c) for c in row) + " |" for row in t.rows]
+        if t.note:
+            lines += ["", f"_{t.note}_"]
+    return "\n".join(lines) + "\n"
+
+
+def render_rich(report: Report) -> list[RenderableType]:
+    """The header lines, then the tables, for a Rich console."""
+    tables: list[RenderableType] = [
+        Text("\n".join(f"- {line}" for line in report_header(report)) + "\n")
+    ]
+    for t in report_tables(report):
+        table = Table(
+            title=t.title,
+            caption=t.note or None,
+            title_justify="left",
+            caption_justify="left",
+            box=box.SIMPLE_HEAD,
+            pad_edge=False,
+        )
+        for c in t.columns:
+            table.add_column(c, overflow="fold")
+        for row in t.rows:
+            table.add_row(*row)
+        tables.append(table)
+    return tables

@@ -1,0 +1,302 @@
+"""One run folder as numbers: a `RunSummary` per run and its loss curve.
+
+    grid = load_grid(Path("output_3"))      # run folders -> Run (summary + loss curve)
+
+Reads only the run folders (spec.json, metrics.csv, result.json, env.json), so
+finished, partial (no result.json: status "incomplete"), diverged and crashed
+runs, and runs from other machines, all summarize. Pure Python/NumPy; no Keras.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from rethink.run.folder import SPEC, RunDir, find_runs
+from rethink.spec import RunSpec
+from rethink.train import windows
+
+INCOMPLETE = "incomplete"  # no result.json: still running, or killed without one
+CHANCE_LOSS = math.log(10)  # cross-entropy of a uniform guess over 10 classes
+START_LOSS = 0.9 * CHANCE_LOSS  # "the loss has started to drop": first row below this
+
+
+@dataclass(frozen=True)
+class RunSummary:
+    """One run's settings and outcome; numbers are None where unknown (never NaN).
+
+    Two training accuracies, measured differently (README, "The protocol"):
+    `train_acc` is the trained model evaluated on the whole training split
+    (inference mode, corrupted as the run sees it, no augmentation): the
+    paper's training accuracy, None for runs without that evaluation (ended
+    early, or written before rethink made it). `window_train_acc` is the
+    mean over the last full `log_every` window in training mode, as trained:
+    what the curves and the time to fit use.
+    """
+
+    run_id: str
+    path: str
+    model: str
+    corruption: str
+    level: float | None  # label-corruption level: 0 true, 1 random, p partial; None for pixels
+    seed: int
+    weight_decay: float
+    augment: bool
+    status: str  # result.json status, or "incomplete"
+    step: int | None  # last step logged
+    total_steps: int | None
+    train_loss: float | None  # training-split evaluation (see above)
+    train_acc: float | None
+    window_train_loss: float | None  # last full window's means
+    window_train_acc: float | None
+    test_acc: float | None  # last evaluation
+    best_test_acc: float | None  # highest test accuracy of any evaluation
+    best_test_step: int | None
+    steps_to_fit: int | None  # first full window at fit_threshold
+    steps_to_loss: int | None  # first full window at loss_threshold
+    first_drop_step: int | None  # first row with training loss below START_LOSS
+    fit_threshold: float
+    loss_threshold: float
+    diverged_at_step: int | None
+    wall_seconds: float | None
+    images_per_s: float | None
+    backend: str | None
+    device: str | None
+    error: str | None
+    spec: RunSpec  # every setting, for protocol checks
+
+    @property
+    def randomization(self) -> str:
+        return randomization_label(self.corruption, self.level)
+
+    @property
+    def plain(self) -> bool:
+        """The randomization-test setting: no weight decay, no augmentation."""
+        return self.weight_decay == 0 and not self.augment
+
+    @property
+    def final_train_acc(self) -> float | None:
+        """The training-split evaluation where there is one, else the last window's mean."""
+        return self.train_acc if self.train_acc is not None else self.window_train_acc
+
+    @property
+    def train_acc_measure(self) -> str | None:
+        """How `final_train_acc` was measured: "evaluation", "window" or None."""
+        if self.train_acc is not None:
+            return "evaluation"
+        return "window" if self.window_train_acc is not None else None
+
+
+@dataclass(frozen=True, eq=False)
+class Run:
+    """A run folder read: its summary, its metrics rows, and its training-loss curve.
+
+    `steps`/`train_loss` are the rows with a finite training loss (any
+    window); `rows` are metrics.csv's rows as read, for anything else
+    (accuracy curves, evaluations, times to other thresholds).
+    """
+
+    summary: RunSummary
+    steps: np.ndarray
+    train_loss: np.ndarray
+    rows: tuple[dict[str, float | None], ...] = ()
+
+    def steps_to_acc(self, threshold: float) -> int | None:
+        """First full window whose mean training accuracy reaches `threshold`."""
+        return windows.steps_to_acc(self.rows, self.summary.spec.log_every, threshold)
+
+    def curve(self, column: str) -> tuple[np.ndarray, np.ndarray]:
+        """(steps, values) of the rows where `column` is a finite number."""
+        pairs = [
+            (r["step"], r[column])
+            for r in self.rows
+            if r.get("step") is not None and _finite(r.get(column))
+        ]
+        return (
+            np.array([p[0] for p in pairs], dtype=float),
+            np.array([p[1] for p in pairs], dtype=float),
+        )
+
+
+@dataclass(frozen=True)
+class Grid:
+    path: Path
+    runs: tuple[Run, ...]
+    skipped: tuple[str, ...]  # run folders whose spec.json could not be read
+
+
+def randomization_label(corruption: str, level: float | None = None) -> str:
+    if corruption == "partial_labels":
+        return f"partial labels p={level:g}" if level is not None else "partial labels"
+    return corruption.replace("_", " ")
+
+
+def label_level(spec: RunSpec) -> float | None:
+    """The label-corruption level of Figure 1b/1c; None for pixel corruptions."""
+    if spec.corruption == "true_labels":
+        return 0.0
+    if spec.corruption == "random_labels":
+        return 1.0
+    if spec.corruption == "partial_labels":
+        return spec.level
+    return None
+
+
+def run_dirs(path: Path) -> list[RunDir]:
+    """A run folder itself, the runs of a grid folder, or those of a folder of grids."""
+    if (path / SPEC).is_file():
+        return [RunDir(path)]
+    runs = find_runs(path)
+    if not runs and path.is_dir():
+        for sub in sorted(p for p in path.iterdir() if p.is_dir()):
+            runs += find_runs(sub)
+    return runs
+
+
+def load_grid(path: Path) -> Grid:
+    runs, skipped = [], []
+    for rd in run_dirs(path):
+        spec = rd.spec()
+        if spec is None:
+            skipped.append(str(rd.path))
+            continue
+        rows = rd.metrics_rows()
+        summary = summarize(rd, spec, rows)
+        pairs = [(r["step"], r["train_loss"]) for r in rows if _finite(r.get("train_loss"))]
+        pairs = [(s, v) for s, v in pairs if s is not None]
+        steps = np.array([p[0] for p in pairs], dtype=float)
+        losses = np.array([p[1] for p in pairs], dtype=float)
+        runs.append(Run(summary, steps, losses, tuple(rows)))
+    return Grid(path, tuple(runs), tuple(skipped))
+
+
+def _finite(x: Any) -> bool:
+    return isinstance(x, int | float) and math.isfinite(x)
+
+
+def _num(x: Any) -> float | None:
+    return float(x) if _finite(x) else None
+
+
+def _int(x: Any) -> int | None:
+    return int(x) if _finite(x) else None
+
+
+def _first_step(rows: Sequence[dict[str, float | None]], test: Any) -> int | None:
+    for r in rows:
+        if r.get("step") is not None and test(r):
+            return _int(r["step"])
+    return None
+
+
+def _from_metrics(rows: Sequence[dict[str, float | None]], spec: RunSpec) -> dict[str, Any]:
+    """The result.json numbers recomputed from metrics.csv (full windows only)."""
+    rows = [r for r in rows if r.get("step") is not None]
+    last = rows[-1] if rows else {}
+    full = windows.full_rows(rows, spec.log_every)
+    last_full = full[-1] if full else {}
+    tests: list[tuple[Any, float]] = [
+        (r["step"], float(r["test_acc"] or 0.0)) for r in rows if _finite(r.get("test_acc"))
+    ]
+    best: tuple[Any, float | None] = (
+        max(tests, key=lambda t: t[1]) if tests else (None, None)
+    )  # the first of equals
+    evals = [r for r in rows if _finite(r.get("eval_train_acc"))]
+    speeds = [v for v in (_num(r.get("images_per_s")) for r in rows) if v is not None]
+    return {
+        "step": _int(last.get("step")),
+        "train_loss": evals[-1].get("eval_train_loss") if evals else None,
+        "train_acc": evals[-1]["eval_train_acc"] if evals else None,
+        "window_train_loss": last_full.get("train_loss"),
+        "window_train_acc": last_full.get("train_acc"),
+        "test_acc": tests[-1][1] if tests else None,
+        "best_test_acc": best[1],
+        "best_test_step": best[0],
+        "steps_to_fit": windows.steps_to_acc(rows, spec.log_every, spec.fit_threshold),
+        "steps_to_loss": windows.steps_to_loss(rows, spec.log_every, spec.loss_threshold),
+        "diverged_at_step": windows.diverged_at(rows),
+        "wall_seconds": last.get("seconds"),
+        "images_per_s": float(np.median(speeds)) if speeds else None,
+    }
+
+
+def _result_fields(result: dict[str, Any]) -> dict[str, Any]:
+    """result.json in today's terms: format 1 had only the window means, as train_*."""
+    if not result or result.get("format", 1) >= 2:
+        return result
+    out = dict(result)
+    out["window_train_loss"] = out.pop("train_loss", None)
+    out["window_train_acc"] = out.pop("train_acc", None)
+    # Format 1 decided steps_to_fit/steps_to_loss on windows cut short at epoch
+    # ends: they are recomputed from metrics.csv on full windows instead.
+    out.pop("steps_to_fit", None)
+    out.pop("steps_to_loss", None)
+    return out
+
+
+def _device_name(value: Any) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, dict):
+        value = value.get("name") or value.get("kind") or value.get("type") or value
+    if isinstance(value, list):
+        value = ", ".join(str(v) for v in value)
+    return str(value)
+
+
+def summarize(
+    rd: RunDir, spec: RunSpec, rows: Sequence[dict[str, float | None]] | None = None
+) -> RunSummary:
+    """One run's summary: result.json where it has a number, metrics.csv otherwise."""
+    rows = rd.metrics_rows() if rows is None else rows
+    result = _result_fields(rd.result() or {})
+    env = rd.env() or {}
+    derived = _from_metrics(rows, spec)
+
+    def pick(key: str) -> Any:
+        value = result.get(key)
+        return value if value is not None else derived[key]
+
+    try:
+        total: int | None = spec.total_steps(spec.train_subset or 50_000)
+    except AssertionError:
+        total = None
+    return RunSummary(
+        run_id=spec.run_id,
+        path=str(rd.path),
+        model=spec.model,
+        corruption=spec.corruption,
+        level=label_level(spec),
+        seed=spec.seed,
+        weight_decay=spec.weight_decay,
+        augment=spec.augment,
+        status=str(result.get("status") or INCOMPLETE),
+        step=_int(pick("step")),
+        total_steps=total,
+        train_loss=_num(pick("train_loss")),
+        train_acc=_num(pick("train_acc")),
+        window_train_loss=_num(pick("window_train_loss")),
+        window_train_acc=_num(pick("window_train_acc")),
+        test_acc=_num(pick("test_acc")),
+        best_test_acc=_num(pick("best_test_acc")),
+        best_test_step=_int(pick("best_test_step")),
+        steps_to_fit=_int(pick("steps_to_fit")),
+        steps_to_loss=_int(pick("steps_to_loss")),
+        first_drop_step=_first_step(
+            rows, lambda r: _finite(r.get("train_loss")) and r["train_loss"] <= START_LOSS
+        ),
+        fit_threshold=float(result.get("fit_threshold") or spec.fit_threshold),
+        loss_threshold=float(result.get("loss_threshold") or spec.loss_threshold),
+        diverged_at_step=_int(pick("diverged_at_step")),
+        wall_seconds=_num(pick("wall_seconds")),
+        images_per_s=_num(pick("images_per_s")),
+        backend=env.get("backend"),
+        device=_device_name(env.get("device")),
+        error=result.get("error"),
+        spec=spec,
+    )

@@ -1,0 +1,98 @@
+"""What a run ran on: backend, versions, device, host (for env.json).
+
+`describe_environment()` imports the active backend's framework behind an explicit
+backend check, only to name the device; call it after Keras is imported.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import shutil
+import socket
+import subprocess
+import sys
+from importlib import metadata
+from typing import Any
+
+import numpy as np
+
+import rethink
+
+_DISTRIBUTIONS = {
+    "tensorflow": ("tensorflow", "tensorflow-cpu"),
+    "torch": ("torch",),
+    "jax": ("jax",),
+}
+
+
+def _version(*names: str) -> str | None:
+    for name in names:
+        try:
+            return metadata.version(name)
+        except metadata.PackageNotFoundError:
+            continue
+    return None
+
+
+def device_name(backend: str) -> str:
+    """The accelerator training uses, e.g. 'NVIDIA H100 80GB HBM3', or 'CPU'."""
+    try:
+        if backend == "jax":
+            import jax
+
+            dev = jax.devices()[0]
+            return "CPU" if dev.platform == "cpu" else str(dev.device_kind)
+        if backend == "torch":
+            import torch
+
+            if torch.cuda.is_available():
+                return str(torch.cuda.get_device_name(0))
+            return "CPU"
+        if backend == "tensorflow":
+            import tensorflow as tf
+
+            gpus = tf.config.list_physical_devices("GPU")
+            if gpus:
+                details = tf.config.experimental.get_device_details(gpus[0])
+                return str(details.get("device_name", gpus[0].name))
+            return "CPU"
+    except Exception as e:  # a device query must never fail a run
+        return f"unknown ({type(e).__name__})"
+    return "CPU"
+
+
+def describe_environment(backend: str) -> dict[str, Any]:
+    """Versions, device and host of this process, for env.json."""
+    return {
+        "backend": backend,
+        "keras_version": _version("keras"),
+        "backend_version": _version(*_DISTRIBUTIONS.get(backend, (backend,))),
+        "numpy_version": np.__version__,
+        "python_version": sys.version.split()[0],
+        "rethink_version": rethink.__version__,
+        "device": device_name(backend),
+        "host": socket.gethostname(),
+        "platform": platform.platform(),
+    }
+
+
+def visible_gpus() -> tuple[str, ...]:
+    """The NVIDIA GPUs a worker could use, as CUDA_VISIBLE_DEVICES entries; () if none.
+
+    CUDA_VISIBLE_DEVICES, when set, is the answer; otherwise `nvidia-smi -L`
+    counts them. No framework is imported (the grid process trains nothing).
+    """
+    given = os.environ.get("CUDA_VISIBLE_DEVICES")
+    if given is not None:
+        entries = tuple(g.strip() for g in given.split(",") if g.strip())
+        return () if entries in ((), ("-1",)) else entries
+    tool = shutil.which("nvidia-smi")
+    if tool is None:
+        return ()
+    try:
+        out = subprocess.run([tool, "-L"], capture_output=True, text=True, timeout=20, check=False)
+    except (OSError, subprocess.SubprocessError):
+        return ()
+    n = sum(1 for line in out.stdout.splitlines() if line.startswith("GPU "))
+    return tuple(str(i) for i in range(n)) if out.returncode == 0 else ()

@@ -1,0 +1,269 @@
+"""One run from spec to finished run folder: the edge where files are written.
+
+    result, code = execute(spec, Path("runs"), backend="jax", resume=False)
+
+Checks everything it can before any work (settings, data, the folder), then
+trains with `rethink.train.loop.train`, writing metrics rows as they come,
+progress.json every ~2 s, a checkpoint at each epoch end and result.json
+last. Exit codes: 0 completed, 1 diverged or failed, 130 stopped (Ctrl-C or
+SIGTERM), 2 bad input (raised as RunError before anything is written).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import socket
+import time
+import traceback
+from collections.abc import Iterator
+from dataclasses import asdict
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+from rethink.run.folder import MetricsWriter, RunDir, write_json
+from rethink.spec import RunSpec, SpecError
+from rethink.train.loop import Checkpoint, Observer, Outcome
+from rethink.train.outcome import Status
+from rethink.train.steppers import Engine
+
+EXIT_CODES: dict[str, int] = {
+    Status.COMPLETED: 0,
+    Status.DIVERGED: 1,
+    Status.FAILED: 1,
+    Status.STOPPED: 130,
+}
+PROGRESS_EVERY_S = 2.0
+
+
+class RunError(ValueError):
+    """Bad input found before any work: one line, exit code 2, nothing written."""
+
+
+class FolderObserver(Observer):
+    """Writes rows, progress and checkpoints into the run folder; forwards to `display`."""
+
+    def __init__(self, run: RunDir, metrics: MetricsWriter, display: Observer | None) -> None:
+        self.run = run
+        self.metrics = metrics
+        self.display = display
+        self._last_progress = 0.0
+        self._host = socket.gethostname()
+
+    def on_row(self, row: dict[str, float | None]) -> None:
+        self.metrics.write(row)
+        if self.display:
+            self.display.on_row(row)
+
+    def on_progress(self, progress: dict[str, float | None]) -> None:
+        now = time.time()
+        if now - self._last_progress >= PROGRESS_EVERY_S:
+            self._last_progress = now
+            write_json(
+                self.run.progress_path,
+                {**progress, "updated": now, "pid": os.getpid(), "host": self._host},
+            )
+        if self.display:
+            self.display.on_progress(progress)
+
+    def on_checkpoint(self, checkpoint: Checkpoint) -> None:
+        checkpoint.save(self.run.checkpoint_path)
+        if self.display:
+            self.display.on_checkpoint(checkpoint)
+
+
+class StopFlag:
+    """Set by the first Ctrl-C or SIGTERM; training polls it after every dispatch.
+
+    A handler that raises KeyboardInterrupt can fire inside Keras, which may
+    swallow it; a flag cannot be lost. A second signal raises at once.
+    """
+
+    def __init__(self) -> None:
+        self.set = False
+
+    def __call__(self) -> bool:
+        return self.set
+
+    def handle(self, signum: int, frame: FrameType | None) -> None:
+        if self.set:
+            raise KeyboardInterrupt
+        self.set = True
+
+
+@contextlib.contextmanager
+def _stop_on_signals() -> Iterator[StopFlag]:
+    """Ctrl-C and SIGTERM (a scheduler, a cancelled Ray task) stop the run cleanly."""
+    flag = StopFlag()
+    previous = {}
+    try:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            previous[sig] = signal.signal(sig, flag.handle)
+    except ValueError:  # not the main thread: leave the handlers alone
+        pass
+    try:
+        yield flag
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+def check_out_folder(out: Path) -> None:
+    if out.exists() and not out.is_dir():
+        raise RunError(f"output folder {out} is a file")
+
+
+def prepare_folder(spec: RunSpec, out: Path, resume: bool) -> tuple[RunDir, dict[str, Any] | None]:
+    """The run folder and, when resuming a finished run, its final result."""
+    check_out_folder(out)
+    run = RunDir(out / spec.run_id)
+    if run.path.exists() and not run.path.is_dir():
+        raise RunError(f"run folder {run.path} is a file")
+    if run.spec_path.exists() and not resume:
+        raise RunError(f"run folder {run.path} already exists; add --resume to continue it")
+    result = run.result()
+    if (
+        resume
+        and result is not None
+        and result.get("status") in (Status.COMPLETED, Status.DIVERGED)
+    ):
+        return run, result
+    return run, None
+
+
+def load_data(spec: RunSpec) -> tuple[Any, str, str]:
+    """(raw arrays, source description, sha256 of the source content)."""
+    from rethink.data import DataError, load_cifar10, source_digest
+
+    source = spec.data or os.environ.get("RETHINK_DATA") or None
+    try:
+        raw = load_cifar10(source)
+        digest = source_digest(source)
+    except DataError as e:
+        raise RunError(str(e)) from None
+    n_train = len(raw[0][1])
+    if spec.train_subset is not None and spec.train_subset > n_train:
+        raise RunError(
+            f"--train-subset {spec.train_subset} is larger than the {n_train} training images"
+        )
+    return raw, str(source or "keras.datasets.cifar10"), digest
+
+
+def _same_run(a: RunSpec, b: RunSpec, n_train: int) -> bool:
+    ra, rb = a.resolved(n_train).to_dict(), b.resolved(n_train).to_dict()
+    for d in (ra, rb):
+        d.pop("data", None)  # the same data may live at another path
+        d.pop("extra", None)
+    return ra == rb
+
+
+def execute(
+    spec: RunSpec,
+    out: Path,
+    backend: str,
+    resume: bool = False,
+    display: Observer | None = None,
+    engine: Engine | None = None,
+) -> tuple[dict[str, Any], int]:
+    """Train `spec` into `out/<run id>/`; return (result.json contents, exit code)."""
+    from rethink.lock import FolderLock, LockError
+
+    run, finished = prepare_folder(spec, out, resume)
+    if finished is not None:
+        return finished, EXIT_CODES.get(str(finished.get("status")), 1)
+    raw, source, digest = load_data(spec)
+    n_train = spec.train_subset or len(raw[0][1])
+    existing = run.spec()
+    if existing is not None:
+        spec = spec.continuing(existing)  # an older run keeps its penalty and crop
+    if existing is not None and not _same_run(existing, spec, n_train):
+        raise RunError(f"run folder {run.path} holds a different spec; use another --out")
+    resolved = spec.resolved(n_train)
+    run.path.mkdir(parents=True, exist_ok=True)
+    lock = FolderLock(run.path)
+    try:
+        lock.acquire()
+    except LockError:
+        raise RunError(f"run folder {run.path} is in use by another rethink process") from None
+    try:
+        return _train_in_folder(
+            resolved, raw, run, source, digest, backend, display, engine or Engine()
+        )
+    finally:
+        lock.release()
+
+
+def _train_in_folder(
+    spec: RunSpec,
+    raw: Any,
+    run: RunDir,
+    source: str,
+    digest: str,
+    backend: str,
+    display: Observer | None,
+    engine: Engine,
+) -> tuple[dict[str, Any], int]:
+    from rethink.data.pipeline import prepare
+    from rethink.run.environment import describe_environment
+    from rethink.train.backend import enable_compilation_cache
+    from rethink.train.loop import train
+
+    checkpoint = None
+    if run.checkpoint_path.exists():
+        try:
+            checkpoint = Checkpoint.load(run.checkpoint_path)
+        except (OSError, ValueError, KeyError) as e:
+            raise RunError(
+                f"checkpoint {run.checkpoint_path} is unreadable ({e}); delete it to restart the run"
+            ) from None
+    write_json(run.spec_path, spec.to_dict())
+    env = describe_environment(backend)
+    env.update(
+        {
+            "data_source": source,
+            "data_sha256": digest,
+            "started": time.time(),
+            "engine": asdict(engine),
+            "loop": engine.loop_for(backend, spec.precision),
+        }
+    )
+    cache = enable_compilation_cache(backend)
+    env["compilation_cache"] = None if cache is None else str(cache)
+    if os.environ.get("RETHINK_NODE"):  # set by cluster executors (Ray node id)
+        env["node"] = os.environ["RETHINK_NODE"]
+    if checkpoint is not None:
+        env["resumed_from_step"] = checkpoint.step
+    write_json(run.env_path, env)
+    run.result_path.unlink(missing_ok=True)  # a stopped/failed run is running again
+    metrics = MetricsWriter(run.metrics_path, keep_until_step=checkpoint.step if checkpoint else 0)
+    observer = FolderObserver(run, metrics, display)
+    try:
+        with _stop_on_signals() as stop:
+            try:
+                data = prepare(spec, raw)
+                outcome = train(
+                    spec,
+                    data,
+                    observer,
+                    resume=checkpoint,
+                    engine=engine,
+                    should_stop=stop,
+                )
+            except KeyboardInterrupt:
+                outcome = Outcome.from_checkpoint(spec, Status.STOPPED, checkpoint)
+            except Exception as e:
+                traceback.print_exc()
+                outcome = Outcome.from_checkpoint(
+                    spec, Status.FAILED, checkpoint, f"{type(e).__name__}: {e}".splitlines()[0]
+                )
+    finally:
+        metrics.close()
+    result = {"run_id": spec.run_id, **outcome.to_dict()}
+    write_json(run.result_path, result)
+    run.progress_path.unlink(missing_ok=True)
+    return result, EXIT_CODES[outcome.status]
+
+
+__all__ = ["EXIT_CODES", "RunError", "SpecError", "execute"]

@@ -1,0 +1,35 @@
+"""Stage 3, training one run: the paper's protocol on prepared arrays; returns data.
+
+    from rethink.train import train, Engine
+    outcome = train(spec, data)                  # data: rethink.data.prepare(spec, raw)
+    outcome = train(spec, data, observer, engine=Engine(loop="native"))
+
+`loop` runs the epochs (SGD with momentum, the per-epoch decay, evaluations),
+`epochs` one epoch through Keras's `fit()` or a native stepper (`steppers`:
+JAX and torch, data resident on the device), `windows` turns per-step losses
+into fixed-window metrics rows (pure Python), `checkpoint` saves and restores
+the state, `outcome` is how a run ended (the one `Status` vocabulary and
+result type), `backend` selects and checks the Keras backend. Nothing here
+writes files: that is `rethink.run`'s business.
+"""
+
+from rethink.train.checkpoint import Checkpoint, restore, snapshot
+from rethink.train.loop import Observer, build_model, train
+from rethink.train.outcome import FINAL, RESULT_FORMAT, RESULT_KEYS, Outcome, Status
+from rethink.train.steppers import Engine, EngineError
+
+__all__ = [
+    "FINAL",
+    "RESULT_FORMAT",
+    "RESULT_KEYS",
+    "Checkpoint",
+    "Engine",
+    "EngineError",
+    "Observer",
+    "Outcome",
+    "Status",
+    "build_model",
+    "restore",
+    "snapshot",
+    "train",
+]

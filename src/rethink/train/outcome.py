@@ -1,0 +1,150 @@
+"""How a run ended: the one status vocabulary and the one result type of rethink.
+
+    outcome = train(spec, data)          # rethink.train.loop
+    outcome.status                       # Status.COMPLETED
+    {"run_id": spec.run_id, **outcome.to_dict()}   # result.json (RESULT_KEYS)
+
+`Status` is a `StrEnum`, so its members compare equal to the strings that
+result.json files hold ("completed", "diverged", "failed", "stopped"), from
+any version of rethink; "queued" and "running" are the states of a run a
+grid has not finished. Pure Python; no Keras.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, fields
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from rethink.spec import RunSpec
+    from rethink.train.checkpoint import Checkpoint
+
+
+class Status(StrEnum):
+    """A run's state: final ones are written to result.json."""
+
+    QUEUED = "queued"
+    RUNNING = "running"
+    COMPLETED = "completed"
+    DIVERGED = "diverged"
+    FAILED = "failed"
+    STOPPED = "stopped"
+
+    @property
+    def final(self) -> bool:
+        return self in FINAL
+
+    @property
+    def finished(self) -> bool:
+        """Ended for good: a grid skips it, `--resume` does not train it again."""
+        return self in (Status.COMPLETED, Status.DIVERGED)
+
+
+FINAL = (Status.COMPLETED, Status.DIVERGED, Status.FAILED, Status.STOPPED)
+
+# result.json format: 2 since the training-set evaluation (a file without
+# "format" is 1, where train_loss/train_acc were the last row's window means).
+RESULT_FORMAT = 2
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """How a run ended; `asdict()` gives result.json's fields (less run_id).
+
+    `train_loss`/`train_acc` are the trained model on the whole training split
+    (inference mode, no augmentation), measured at the end of a completed run
+    (None otherwise); `window_train_*` are the last full window's running
+    means, as trained (rethink.run.folder documents every key).
+    """
+
+    status: Status
+    step: int
+    epoch: float
+    train_loss: float | None
+    train_acc: float | None
+    window_train_loss: float | None
+    window_train_acc: float | None
+    test_loss: float | None
+    test_acc: float | None
+    best_test_acc: float | None
+    best_test_step: int | None
+    steps_to_fit: int | None
+    steps_to_loss: int | None
+    fit_threshold: float
+    loss_threshold: float
+    diverged_at_step: int | None
+    wall_seconds: float
+    images_per_s: float | None
+    error: str | None = None
+    format: int = RESULT_FORMAT
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_progress(
+        cls, spec: RunSpec, status: Status, progress: dict[str, Any], error: str | None
+    ) -> Outcome:
+        """The outcome of a worker that died without one, from its last progress.json.
+
+        progress.json holds running means (since the epoch began), never an
+        evaluation: they go to the window fields, the training-split ones stay
+        null.
+        """
+        p = progress
+        return cls(
+            status=status,
+            step=int(p.get("step") or 0),
+            epoch=float(p.get("epoch") or 0.0),
+            train_loss=None,
+            train_acc=None,
+            window_train_loss=p.get("train_loss"),
+            window_train_acc=p.get("train_acc"),
+            test_loss=None,
+            test_acc=p.get("test_acc"),
+            best_test_acc=None,
+            best_test_step=None,
+            steps_to_fit=None,
+            steps_to_loss=None,
+            fit_threshold=spec.fit_threshold,
+            loss_threshold=spec.loss_threshold,
+            diverged_at_step=None,
+            wall_seconds=float(p.get("seconds") or 0.0),
+            images_per_s=p.get("images_per_s"),
+            error=error,
+        )
+
+    @classmethod
+    def from_checkpoint(
+        cls, spec: RunSpec, status: Status, checkpoint: Checkpoint | None, error: str | None = None
+    ) -> Outcome:
+        """The outcome of a run that ended before training (again): its checkpoint's numbers."""
+        meta = checkpoint.meta if checkpoint else {}
+        last = meta.get("last_window") or [None, None]
+        best = meta.get("best_test") or [None, None]
+        return cls(
+            status=status,
+            step=checkpoint.step if checkpoint else 0,
+            epoch=float(checkpoint.epoch) if checkpoint else 0.0,
+            train_loss=None,
+            train_acc=None,
+            window_train_loss=last[0],
+            window_train_acc=last[1],
+            test_loss=meta.get("test_loss"),
+            test_acc=meta.get("test_acc"),
+            best_test_acc=best[0],
+            best_test_step=best[1],
+            steps_to_fit=meta.get("steps_to_fit"),
+            steps_to_loss=meta.get("steps_to_loss"),
+            fit_threshold=spec.fit_threshold,
+            loss_threshold=spec.loss_threshold,
+            diverged_at_step=None,
+            wall_seconds=round(float(meta.get("wall_seconds", 0.0)), 3),
+            images_per_s=None,
+            error=error,
+        )
+
+
+# result.json keys (all present; numbers may be null): run_id and Outcome's fields.
+RESULT_KEYS = ("run_id", *(f.name for f in fields(Outcome)))

@@ -1,0 +1,214 @@
+"""The native torch stepper: Keras's training step without `fit()`'s per-step host work.
+
+Each step gathers its batch on the device from the epoch's order, runs the
+Keras model, its loss (the weight penalties included, as Keras reports it),
+`backward()` and the model's own Keras optimizer: what Keras's torch trainer
+does, minus the data adapter's per-batch host-to-device copy, the metric
+objects and the per-step read of the loss that `fit()`'s callbacks force.
+Losses and accuracies stay on the device until the chunk's end.
+
+Random crops (`augment`) are part of the step (`augment_batch`): the host
+loop gathers the batch's images from the resident set (raw uint8 32x32 for
+the "window" crop, preprocessed 28x28 for "padded") and slices the epoch's
+crop offsets and flips; the step crops, flips and whitens. The step's inputs
+are batch-sized tensors only, never the resident data set.
+
+`torch.compile` (the `compile` argument) captures the step: "cudagraphs"
+replays it as CUDA graphs, removing the Python cost of Keras's layers from
+every step after the first; "inductor" also fuses kernels (it fails on
+models with Keras's "same" max pooling in torch 2.13, whose pad backward
+trips a stride check), "aot_eager" only traces (for tests on a CPU). If the
+first compiled step raises, the stepper restores the state it had before
+that step, says so through `log`, and continues eagerly.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from rethink.data.pipeline import CROP, PAD, Crops
+from rethink.train.steppers import check_crops
+
+
+def resolve_compile(mode: str, device: torch.device) -> str:
+    """ "auto" is "cudagraphs" on a CUDA device and "off" elsewhere."""
+    if mode == "auto":
+        return "cudagraphs" if device.type == "cuda" else "off"
+    return mode
+
+
+def whiten(x: torch.Tensor) -> torch.Tensor:
+    """Images (b, H, W, C) on the 0..255 scale -> float32, each standardized as
+    `rethink.data.preprocess.whiten` does it (std floored at 1/sqrt(H*W*C) of 0..1)."""
+    v = x.float()
+    size = v.shape[1] * v.shape[2] * v.shape[3]
+    mean = v.mean(dim=(1, 2, 3), keepdim=True)
+    std = (v - mean).square().mean(dim=(1, 2, 3), keepdim=True).sqrt()
+    return (v - mean) / std.clamp_min(255.0 / math.sqrt(size))
+
+
+def augment_batch(
+    x: torch.Tensor, dy: torch.Tensor, dx: torch.Tensor, flip: torch.Tensor, mode: str
+) -> torch.Tensor:
+    """A batch's random crops, as `rethink.data.pipeline.window_crop` / `padded_crop`.
+
+    "window": uint8 (b, 32, 32, C) -> whitened float32 (b, 28, 28, C);
+    "padded": preprocessed (b, 28, 28, C), zero-padded by PAD, -> (b, 28, 28, C).
+    """
+    if mode == "padded":
+        x = F.pad(x, (0, 0, PAD, PAD, PAD, PAD))
+    span = torch.arange(CROP, device=x.device)
+    rows = dy.long()[:, None] + span[None, :]  # (b, CROP)
+    cols = dx.long()[:, None] + torch.where(flip[:, None], CROP - 1 - span, span)
+    batch = torch.arange(x.shape[0], device=x.device)[:, None, None]
+    crops = x[batch, rows[:, :, None], cols[:, None, :]]
+    return whiten(crops) if mode == "window" else crops
+
+
+def _dynamo_friendly(model: Any) -> None:
+    """Hand torch.compile plain tuples where Keras keeps tracked lists.
+
+    BatchNormalization passes its reduction axes, a Keras `TrackedList`, to
+    `torch.mean`, which dynamo cannot trace (a graph break in every BatchNorm
+    layer, then a recompile per layer). The axes never change after build.
+    """
+    for layer in getattr(model, "layers", []):
+        axes = getattr(layer, "_reduction_axes", None)
+        if isinstance(axes, list):
+            object.__setattr__(layer, "_reduction_axes", tuple(axes))
+        _dynamo_friendly(layer)  # nested models
+
+
+class TorchStepper:
+    name = "torch"
+
+    def __init__(
+        self,
+        model: Any,
+        x_train: np.ndarray,
+        y_train: np.ndarray,
+        batch_size: int,
+        compile: str = "auto",
+        log: Callable[[str], None] = lambda _: None,
+        augment: str | None = None,
+    ):
+        """`x_train`: the images trained on, or, with `augment` ("window" or
+        "padded"), the images cropped from (raw uint8 32x32, or preprocessed)."""
+        self.model = model
+        self.batch_size = batch_size
+        self.log = log
+        self.augment = augment
+        self.device = model.trainable_variables[0].value.device
+        self.x = torch.as_tensor(x_train, device=self.device)
+        self.y = torch.as_tensor(np.asarray(y_train, dtype=np.int64), device=self.device)
+        self.order = torch.arange(len(y_train), device=self.device)
+        self.crops: tuple[torch.Tensor, ...] = ()
+        self.variables = list(model.trainable_variables)
+        self.compile_mode = resolve_compile(compile, self.device)
+        self._step: Callable[..., tuple[torch.Tensor, torch.Tensor]] = self._eager_step
+        self._first_compiled = False
+        if self.compile_mode != "off":
+            _dynamo_friendly(model)
+            self._step = torch.compile(self._eager_step, backend=self.compile_mode)
+            self._first_compiled = True
+
+    def _eager_step(
+        self, x: torch.Tensor, y: torch.Tensor, *crops: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """One step on a batch (and its crops: dy, dx, flip, when augmenting);
+        compiled, its inputs are the batch only (small copies into CUDA-graph
+        buffers), never the resident data set."""
+        if self.augment is not None:
+            dy, dx, flip = crops
+            x = augment_batch(x, dy, dx, flip, self.augment)
+        logits = self.model(x, training=True)
+        loss = F.cross_entropy(logits.float(), y)
+        for penalty in self.model.losses:
+            loss = loss + penalty
+        loss.backward()
+        params = [v.value for v in self.variables]
+        grads = [p.grad for p in params]
+        with torch.no_grad():
+            self.model.optimizer.apply(grads, self.variables)
+        for p in params:
+            p.grad = None
+        acc = (logits.argmax(dim=-1) == y).float().mean()
+        return loss.detach(), acc.detach()
+
+    def begin_epoch(self, order: np.ndarray, crops: Crops | None = None) -> None:
+        check_crops(self.augment, order, crops)
+        self.order = torch.as_tensor(np.asarray(order, dtype=np.int64), device=self.device)
+        self.crops = ()
+        if crops is not None:
+            self.crops = tuple(
+                torch.as_tensor(np.asarray(a), device=self.device)
+                for a in (crops.dy, crops.dx, crops.flip)
+            )
+
+    def _state(self) -> list[torch.Tensor]:
+        m = self.model
+        return [v.value.detach().clone() for v in [*m.variables, *m.optimizer.variables]]
+
+    def _restore(self, saved: list[torch.Tensor]) -> None:
+        m = self.model
+        with torch.no_grad():
+            for var, value in zip([*m.variables, *m.optimizer.variables], saved, strict=True):
+                var.value.copy_(value)
+        for v in self.variables:
+            v.value.grad = None
+
+    def _call(self, *batch: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        if self._first_compiled:
+            self._first_compiled = False
+            return self._first_call(*batch)
+        if self.compile_mode == "off":
+            return self._step(*batch)
+        if self.compile_mode == "cudagraphs":
+            torch.compiler.cudagraph_mark_step_begin()
+        loss, acc = self._step(*batch)
+        # CUDA-graph outputs live in buffers that the next replay overwrites.
+        return loss.clone(), acc.clone()
+
+    def _first_call(self, *batch: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """The first compiled step; on failure, undo it and continue eagerly."""
+        saved = self._state()
+        try:
+            return self._call(*batch)
+        except Exception as e:  # compilation is an optimization: never fail the run
+            self._restore(saved)
+            first_line = str(e).splitlines()[0] if str(e) else ""
+            self.log(
+                f"torch.compile({self.compile_mode!r}) failed on the first step "
+                f"({type(e).__name__}: {first_line}); training eagerly instead"
+            )
+            self.compile_mode = "off"
+            self._step = self._eager_step
+            return self._step(*batch)
+
+    def run(
+        self, first: int, count: int, should_stop: Callable[[], bool]
+    ) -> tuple[np.ndarray, np.ndarray]:
+        bs = self.batch_size
+        losses, accs = [], []
+        for i in range(first, first + count):
+            positions = slice(i * bs, (i + 1) * bs)
+            idx = self.order[positions]
+            crops = [c[positions] for c in self.crops]
+            loss, acc = self._call(self.x[idx], self.y[idx], *crops)  # gathered on the device
+            losses.append(loss)
+            accs.append(acc)
+            if should_stop():
+                break
+        return (
+            torch.stack(losses).float().cpu().numpy(),
+            torch.stack(accs).float().cpu().numpy(),
+        )
+
+    def sync(self) -> None:
+        """Nothing to do: the step updates the Keras variables' tensors in place."""

@@ -1,0 +1,333 @@
+"""The grid's executor with a fake worker: isolation, results, resume, stop, GPUs.
+
+The fake worker (tests/helpers/fake_worker.py, also used by test_cli_grid.py
+and test_cluster.py) stands in for `rethink run`: it steps through its spec's
+steps, writing progress.json, a checkpoint every `log_every` steps and
+result.json, resumes from its checkpoint, stops on SIGINT (status `stopped`,
+exit 130), and misbehaves on demand through
+FAKE_PLAN={"<run id>": "crash" | "oom" | "diverge" | "hang"}.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from rethink.grid.executor import (
+    Attempt,
+    Executor,
+    GridState,
+    Reporter,
+    RunState,
+    WorkerCommand,
+    exit_code,
+    rethink_worker,
+)
+from rethink.run.folder import RunDir
+from rethink.spec import RunSpec
+from rethink.train.outcome import RESULT_KEYS, Status
+from tests.helpers.workers import calls, fake_worker, snapshot
+
+
+def specs(n: int, steps: int = 20) -> list[RunSpec]:
+    models = ("mlp_1x512", "alexnet", "inception", "mlp_3x512")
+    corruptions = ("true_labels", "random_labels", "gaussian")
+    out = [
+        RunSpec(model=m, corruption=c, steps=steps, log_every=5)
+        for m in models
+        for c in corruptions
+    ]
+    return out[:n]
+
+
+@pytest.fixture
+def worker() -> WorkerCommand:
+    return fake_worker()
+
+
+class Noted:
+    """A worker's attempt that notes in `events` what the executor did to it."""
+
+    def __init__(self, attempt: Attempt, events: list[str]) -> None:
+        self.attempt, self.events = attempt, events
+
+    def poll(self) -> int | None:
+        return self.attempt.poll()
+
+    def interrupt(self) -> None:
+        self.events.append("interrupt")
+        self.attempt.interrupt()
+
+    def kill(self) -> None:
+        self.events.append("kill")
+        self.attempt.kill()
+
+
+class NotingExecutor(Executor):
+    """The executor, noting in `events` each stop request and each SIGINT or SIGKILL sent."""
+
+    def __init__(self, *args: Any, **kw: Any) -> None:
+        super().__init__(*args, **kw)
+        self.events: list[str] = []
+
+    def request_stop(self, force: bool = False) -> None:
+        self.events.append("stop request")
+        super().request_stop(force)
+
+    def _spawn(self, run: RunState, rd: RunDir) -> Attempt:
+        return Noted(super()._spawn(run, rd), self.events)
+
+
+def test_real_worker_command_is_rethink_run_resuming() -> None:
+    argv = rethink_worker(Path("g/r/spec.json"), Path("g"), "torch")
+    assert argv[:4] == [sys.executable, "-m", "rethink", "run"]
+    assert argv[argv.index("--spec") + 1] == str(Path("g/r/spec.json"))
+    assert argv[argv.index("--out") + 1] == "g"
+    assert argv[argv.index("--backend") + 1] == "torch"
+    assert "--resume" in argv and "--quiet" in argv
+
+
+def test_trains_every_run_in_its_own_worker(tmp_path: Path, worker: WorkerCommand) -> None:
+    grid = tmp_path / "grid"
+    runs = specs(4)
+    state = Executor(grid, runs, backend="jax", jobs=2, worker=worker).run()
+    assert [r.status for r in state.runs] == [Status.COMPLETED] * 4
+    assert exit_code(state) == 0
+    assert state.device == "FakeCPU 9000"
+    pids = set()
+    for spec in runs:
+        rd = RunDir(grid / spec.run_id)
+        assert rd.spec() == spec  # spec.json written before the worker started
+        assert rd.result()["status"] == "completed"
+        (call,) = calls(rd.path)
+        pids.add(call["pid"])
+        assert call["argv"][call["argv"].index("--spec") + 1] == str(rd.spec_path)
+        assert call["argv"][call["argv"].index("--out") + 1] == str(grid)
+        assert call["env"]["KERAS_BACKEND"] == "jax"
+        assert call["env"]["XLA_PYTHON_CLIENT_PREALLOCATE"] == "false"
+        assert "fake worker starts" in (rd.path / "worker.log").read_text()
+    assert len(pids) == 4
+
+
+def test_a_crash_an_oom_kill_and_a_divergence_never_stop_the_others(
+    tmp_path: Path, worker: WorkerCommand, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    runs = specs(6)
+    crash, oom, diverge = runs[0].run_id, runs[2].run_id, runs[4].run_id
+    monkeypatch.setenv("FAKE_PLAN", json.dumps({crash: "crash", oom: "oom", diverge: "diverge"}))
+    state = Executor(tmp_path / "g", runs, backend="jax", jobs=2, worker=worker).run()
+    by_id = {r.run_id: r for r in state.runs}
+    assert [r.status for r in state.runs] == [
+        "failed",
+        "completed",
+        "failed",
+        "completed",
+        "diverged",
+        "completed",
+    ]
+    assert exit_code(state) == 1
+
+    crashed = RunDir(tmp_path / "g" / crash).result()
+    assert set(RESULT_KEYS) <= set(crashed)
+    assert crashed["status"] == "failed"
+    assert "code 3" in crashed["error"] and "out of device memory" in crashed["error"]
+    assert crashed["step"] == 10  # the last progress the worker reported
+    killed = RunDir(tmp_path / "g" / oom).result()
+    assert killed["status"] == "failed" and "SIGKILL" in killed["error"]
+    assert by_id[diverge].result["status"] == "diverged"  # the worker's own result is kept
+    assert by_id[diverge].result["error"] is None
+
+
+def test_resume_skips_completed_and_diverged_and_retries_failed_from_checkpoint(
+    tmp_path: Path, worker: WorkerCommand, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    grid = tmp_path / "g"
+    runs = specs(3)
+    crash, ok, diverge = (s.run_id for s in runs)
+    monkeypatch.setenv("FAKE_PLAN", json.dumps({crash: "crash", diverge: "diverge"}))
+    first = Executor(grid, runs, backend="jax", worker=worker).run()
+    assert [r.status for r in first.runs] == [Status.FAILED, Status.COMPLETED, "diverged"]
+    kept = {run_id: snapshot(grid / run_id) for run_id in (ok, diverge)}
+
+    monkeypatch.delenv("FAKE_PLAN")
+    executor = Executor(grid, runs, backend="jax", worker=worker)
+    assert [r.status for r in executor.state.runs] == [Status.QUEUED, Status.COMPLETED, "diverged"]
+    second = executor.run()
+    assert [r.status for r in second.runs] == [Status.COMPLETED, Status.COMPLETED, "diverged"]
+    assert exit_code(second) == 1  # a diverged run is final: the grid did not all complete
+    for run_id, files in kept.items():
+        assert snapshot(grid / run_id) == files  # never touched, not even re-read by a worker
+    retried = calls(grid / crash)
+    assert len(retried) == 2 and "--resume" in retried[1]["argv"]
+    assert RunDir(grid / crash).result()["resumed_from"] == 10  # its last checkpoint
+    log = (grid / crash / "worker.log").read_text()
+    assert log.count("rethink grid starts") == 2  # both attempts' output kept
+
+
+def test_gpus_are_shared_out_least_busy_first(
+    tmp_path: Path, worker: WorkerCommand, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("FAKE_STEP_S", "0.01")
+    runs = specs(4)
+    seen: list[tuple[str | None, set[str | None]]] = []
+
+    class Watch(Reporter):
+        def run_started(self, state: GridState, run: RunState) -> None:
+            others = {r.gpu for r in state.runs if r.status == Status.RUNNING and r is not run}
+            seen.append((run.gpu, others))
+
+    state = Executor(
+        tmp_path / "g",
+        runs,
+        backend="jax",
+        jobs=2,
+        gpus=("0", "1"),
+        worker=worker,
+        reporter=Watch(),
+    ).run()
+    assert exit_code(state) == 0
+    assert len(seen) == 4
+    for gpu, others in seen:
+        assert gpu in ("0", "1") and gpu not in others  # two at once: one per GPU
+    for spec in runs:
+        (call,) = calls(tmp_path / "g" / spec.run_id)
+        assert call["env"]["CUDA_VISIBLE_DEVICES"] == state.runs[runs.index(spec)].gpu
+
+
+def test_stop_request_stops_workers_and_starts_nothing_new(
+    tmp_path: Path, worker: WorkerCommand, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("FAKE_STEP_S", "0.01")
+    grid, runs = tmp_path / "g", specs(5, steps=100)
+    executor: Executor
+
+    class StopMidway(Reporter):
+        def update(self, state: GridState) -> None:
+            if state.runs[1].step >= 12 and not state.interrupted:  # past a checkpoint
+                executor.request_stop()  # once: a second request kills
+
+    executor = Executor(grid, runs, backend="jax", jobs=2, worker=worker, reporter=StopMidway())
+    executor.refresh_s = 0.02
+    state = executor.run()
+    assert state.interrupted and exit_code(state) == 130
+    assert [r.status for r in state.runs[:2]] == [Status.STOPPED, Status.STOPPED]
+    assert [r.status for r in state.runs[2:]] == [Status.QUEUED] * 3
+    assert not any((grid / s.run_id).exists() for s in runs[2:])  # never started
+    stopped = RunDir(grid / runs[1].run_id).result()
+    assert stopped["status"] == "stopped" and stopped["error"] is None  # the worker's own
+
+    monkeypatch.setenv("FAKE_STEP_S", "0.001")
+    resumed = Executor(grid, runs, backend="jax", jobs=2, worker=worker).run()
+    assert exit_code(resumed) == 0
+    assert RunDir(grid / runs[1].run_id).result()["resumed_from"] >= 10
+
+
+def test_a_worker_ignoring_the_stop_is_killed_after_the_timeout(
+    tmp_path: Path, worker: WorkerCommand, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    runs = specs(1)
+    monkeypatch.setenv("FAKE_PLAN", json.dumps({runs[0].run_id: "hang"}))
+    executor: NotingExecutor
+
+    class StopOnceRunning(Reporter):
+        def update(self, state: GridState) -> None:
+            if state.runs[0].step >= 10 and not state.interrupted:
+                executor.request_stop()
+
+    executor = NotingExecutor(
+        tmp_path / "g",
+        runs,
+        backend="jax",
+        worker=worker,
+        reporter=StopOnceRunning(),
+        stop_timeout_s=0.3,
+    )
+    executor.refresh_s = 0.02
+    state = executor.run()
+    events = executor.events
+    # One request: asked to stop (SIGINT), ignored it, killed by the executor's own escalation.
+    assert events.count("stop request") == 1 and events[0] == "stop request"
+    assert "interrupt" in events and "kill" in events
+    assert events.index("interrupt") < events.index("kill")
+    result = RunDir(tmp_path / "g" / runs[0].run_id).result()
+    assert result["status"] == "stopped" and "SIGKILL" in result["error"]
+    assert state.runs[0].status == Status.STOPPED
+
+
+def test_a_second_stop_request_kills_at_once(
+    tmp_path: Path, worker: WorkerCommand, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    runs = specs(1)
+    monkeypatch.setenv("FAKE_PLAN", json.dumps({runs[0].run_id: "hang"}))
+    executor: NotingExecutor
+
+    class StopTwice(Reporter):
+        def update(self, state: GridState) -> None:
+            if state.runs[0].step >= 10:
+                executor.request_stop()
+
+    executor = NotingExecutor(
+        tmp_path / "g", runs, backend="jax", worker=worker, reporter=StopTwice()
+    )
+    executor.refresh_s = 0.02
+    state = executor.run()
+    # SIGINT at the first request, SIGKILL right at the second: not after the 120 s stop
+    # timeout, which would have seen a stop request at every refresh in between.
+    assert executor.events[:4] == ["stop request", "interrupt", "stop request", "kill"]
+    assert state.runs[0].status == Status.STOPPED and "SIGKILL" in state.runs[0].result["error"]
+
+
+def test_a_worker_that_cannot_start_is_a_failed_run(tmp_path: Path, worker: WorkerCommand) -> None:
+    def missing(spec_path: Path, grid_dir: Path, backend: str) -> list[str]:
+        return [str(tmp_path / "no-such-program")]
+
+    state = Executor(tmp_path / "g", specs(2), backend="jax", worker=missing).run()
+    assert [r.status for r in state.runs] == [Status.FAILED, Status.FAILED]
+    assert "could not start" in state.runs[0].result["error"]
+    assert RunDir(tmp_path / "g" / specs(1)[0].run_id).result()["status"] == "failed"
+
+
+def test_jobs_must_be_positive(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="jobs"):
+        Executor(tmp_path, specs(1), backend="jax", jobs=0)
+
+
+def test_eta_uses_the_speed_of_runs_seen_so_far(tmp_path: Path) -> None:
+    runs = specs(3, steps=100)
+    state = GridState(
+        grid_dir=tmp_path,
+        runs=[RunState(spec=s, index=i + 1) for i, s in enumerate(runs)],
+        backend="jax",
+    )
+    assert state.eta() is None  # nothing measured yet
+    state.runs[0].status = Status.RUNNING
+    state.runs[0].progress = {"step": 40, "total_steps": 100, "seconds": 20.0}
+    # 60 steps left at 0.5 s/step for the running run, 100 each for the two queued.
+    assert state.eta() == pytest.approx(0.5 * (60 + 100 + 100))
+    state.jobs = 2
+    assert state.eta() == pytest.approx(0.5 * (60 + 100 + 100) / 2)
+    assert state.runs[0].remaining() == pytest.approx(30.0)
+
+
+def test_grid_modules_never_import_keras() -> None:
+    code = "import sys, rethink.grid.executor, rethink.grid.live, rethink.grid.spec, rethink.lock; print('keras' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
+
+
+def test_cpu_workers_share_the_cores_unless_told_otherwise(monkeypatch: pytest.MonkeyPatch) -> None:
+    from rethink.grid.executor import share_cpus
+
+    monkeypatch.setattr(os, "cpu_count", lambda: 8)
+    env: dict[str, str] = {"TF_NUM_INTRAOP_THREADS": "7"}  # the user's choice stands
+    share_cpus(env, jobs=4)
+    assert env == {"TF_NUM_INTRAOP_THREADS": "7", "OMP_NUM_THREADS": "2", "MKL_NUM_THREADS": "2"}
+    env = {}
+    share_cpus(env, jobs=16)
+    assert env["OMP_NUM_THREADS"] == "1"

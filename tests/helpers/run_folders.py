@@ -1,0 +1,226 @@
+"""Test helper: realistic fake run folders, written with rethink.run.folder's own writers.
+
+    spec = RunSpec(model="mlp_1x512", corruption="random_labels", steps=2000, log_every=100)
+    write_run(tmp_path, spec, plateau=600, fit_step=1500, test_acc=0.1)
+
+The training loss sits at ln 10 until `plateau`, then decays exponentially to
+0.005 at `fit_step`, where training accuracy reaches 1.0. Rows come as the
+trainer writes them (format 2): training columns over full `log_every`
+windows at multiples of it (and a short one at the last step), test
+columns at epoch ends and the last step, the training-split evaluation at
+the end. `stop_at` leaves a partial run (no
+result.json); `diverge_at` makes the loss NaN from that step on (status
+"diverged"). result.json is derived from the rows exactly as the trainer's
+contract says (first logged step at the thresholds), so tests can compare.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any
+
+from rethink.run.folder import MetricsWriter, RunDir, write_json
+from rethink.spec import RunSpec
+from rethink.train.outcome import RESULT_KEYS, Status
+
+CHANCE = math.log(10)
+SECONDS_PER_STEP = 0.01
+ENV = {
+    "backend": "jax",
+    "device": "cpu",
+    "keras_version": "3.0.0",
+    "python": "3.11",
+    "host": "test",
+}
+
+# Steps to fit per randomization in the fake grids (multiples of the 100-step log).
+FIT_STEPS = {
+    "true_labels": 600,
+    "shuffled_pixels": 800,
+    "gaussian": 1000,
+    "random_pixels": 1200,
+    "random_labels": 1600,
+}
+PLATEAUS = {
+    "true_labels": 0,
+    "shuffled_pixels": 100,
+    "gaussian": 200,
+    "random_pixels": 300,
+    "random_labels": 700,
+}
+MODEL_FACTOR = {"mlp_1x512": 1.0, "alexnet": 1.2, "inception": 1.0}
+
+
+def spec_for(model: str, corruption: str, seed: int = 0, **kw: Any) -> RunSpec:
+    kw.setdefault("steps", 2400)
+    kw.setdefault("log_every", 100)
+    kw.setdefault("train_subset", 2560)  # 20 steps per epoch at batch 128
+    kw.setdefault("learning_rate", 0.01)
+    return RunSpec(model=model, corruption=corruption, seed=seed, **kw)
+
+
+def curve(step: int, plateau: int, fit_step: int | None) -> tuple[float, float]:
+    """(training loss, training accuracy) at `step`."""
+    if fit_step is None:  # never fits: decays to a floor at 30% accuracy
+        loss = (
+            CHANCE if step <= plateau else 1.2 + (CHANCE - 1.2) * math.exp(-(step - plateau) / 300)
+        )
+        return loss, 0.1 + 0.2 * (CHANCE - loss) / (CHANCE - 1.2)
+    if step <= plateau:
+        return CHANCE, 0.1
+    k = math.log(CHANCE / 0.005) / (fit_step - plateau)
+    loss = CHANCE * math.exp(-k * (step - plateau))
+    acc = 1.0 if step >= fit_step else min(0.999, 0.1 + 0.9 * (1 - loss / CHANCE))
+    return loss, acc
+
+
+def write_run(
+    root: Path,
+    spec: RunSpec,
+    *,
+    plateau: int = 0,
+    fit_step: int | None = 600,
+    test_acc: float = 0.5,
+    stop_at: int | None = None,
+    diverge_at: int | None = None,
+    env: dict[str, Any] | None = ENV,
+    train_acc: float | None = None,
+) -> RunDir:
+    """Write one run folder below `root`; returns it.
+
+    `train_acc` is the final training-split evaluation (result.json's
+    train_acc); by default the last window's training accuracy.
+    """
+    rd = RunDir(root / spec.run_id)
+    rd.path.mkdir(parents=True, exist_ok=True)
+    write_json(rd.spec_path, spec.to_dict())
+    if env is not None:
+        write_json(rd.env_path, env)
+    assert spec.steps is not None
+    per_epoch = spec.steps_per_epoch(spec.train_subset or 50_000)
+    last = min(spec.steps, stop_at or spec.steps)
+    writer = MetricsWriter(rd.metrics_path)
+    rows = []
+    every = spec.log_every
+    steps = sorted({*range(every, last + 1, every), *range(per_epoch, last + 1, per_epoch), last})
+    for step in steps:
+        windowed = step % every == 0 or step == last
+        loss, acc = curve(step, plateau, fit_step)
+        if diverge_at is not None and step >= diverge_at:
+            loss, acc = float("nan"), 0.1
+        at_test = step % per_epoch == 0 or step == spec.steps
+        at_end = step == spec.steps and diverge_at is None
+        final_acc = train_acc if train_acc is not None else acc
+        row = {
+            "step": step,
+            "epoch": step / per_epoch,
+            "lr": spec.lr,
+            "window": (step - 1) % every + 1 if windowed else None,
+            "train_loss": loss if windowed else None,
+            "train_acc": acc if windowed else None,
+            "test_loss": 2.0 if at_test else None,
+            "test_acc": test_acc * min(1.0, step / last) if at_test else None,
+            "eval_train_loss": loss if at_end else None,
+            "eval_train_acc": final_acc if at_end else None,
+            "seconds": step * SECONDS_PER_STEP,
+            "images_per_s": spec.batch_size / SECONDS_PER_STEP,
+        }
+        writer.write(row)
+        rows.append(row)
+    writer.close()
+    if stop_at is not None and diverge_at is None:
+        return rd  # partial: no result.json yet
+
+    full = [r for r in rows if r["window"] == every]
+
+    def first(test: Any) -> int | None:
+        return next((r["step"] for r in full if test(r)), None)
+
+    tests = [r for r in rows if r["test_acc"] is not None]
+    best = max(tests, key=lambda r: r["test_acc"])
+    end = rows[-1]
+    result = {
+        "format": 2,
+        "status": Status.DIVERGED if diverge_at is not None else Status.COMPLETED,
+        "run_id": spec.run_id,
+        "step": end["step"],
+        "epoch": end["epoch"],
+        "train_loss": end["eval_train_loss"],
+        "train_acc": end["eval_train_acc"],
+        "window_train_loss": full[-1]["train_loss"] if full else None,
+        "window_train_acc": full[-1]["train_acc"] if full else None,
+        "test_loss": 2.0,
+        "test_acc": tests[-1]["test_acc"],
+        "best_test_acc": best["test_acc"],
+        "best_test_step": best["step"],
+        "steps_to_fit": first(lambda r: r["train_acc"] >= spec.fit_threshold),
+        "steps_to_loss": first(
+            lambda r: math.isfinite(r["train_loss"]) and r["train_loss"] <= spec.loss_threshold
+        ),
+        "fit_threshold": spec.fit_threshold,
+        "loss_threshold": spec.loss_threshold,
+        "diverged_at_step": next(
+            (r["step"] for r in rows if r["window"] and not math.isfinite(r["train_loss"])), None
+        ),
+        "wall_seconds": end["seconds"],
+        "images_per_s": spec.batch_size / SECONDS_PER_STEP,
+        "error": None,
+    }
+    assert set(result) == set(RESULT_KEYS)
+    write_json(rd.result_path, result)
+    return rd
+
+
+def fit_step(model: str, corruption: str, seed: int) -> int:
+    """The fake grid's steps to fit: per randomization, scaled per model, +100 per seed."""
+    return int(FIT_STEPS[corruption] * MODEL_FACTOR[model]) // 100 * 100 + 100 * seed
+
+
+def randomization_grid(
+    root: Path, models: tuple[str, ...] = ("mlp_1x512", "alexnet"), seeds: tuple[int, ...] = (0, 1)
+) -> Path:
+    """The five randomizations of Figure 1a for each model and seed, all completed."""
+    for model in models:
+        for corruption in FIT_STEPS:
+            for seed in seeds:
+                test = 0.1 if corruption != "true_labels" else 0.5
+                write_run(
+                    root,
+                    spec_for(model, corruption, seed),
+                    plateau=PLATEAUS[corruption],
+                    fit_step=fit_step(model, corruption, seed),
+                    test_acc=test,
+                )
+    return root
+
+
+def error_at_level(level: float) -> float:
+    """The level sweep's test error: 50% on true labels rising linearly to 90%."""
+    return 0.5 + 0.4 * level
+
+
+def level_sweep(
+    root: Path,
+    models: tuple[str, ...] = ("mlp_1x512", "alexnet"),
+    levels: tuple[float, ...] = (0.0, 0.25, 0.5, 0.75, 1.0),
+    seeds: tuple[int, ...] = (0,),
+) -> Path:
+    """Label corruption at several levels (0 true labels, 1 random labels)."""
+    for model in models:
+        for p in levels:
+            for seed in seeds:
+                if p == 0.0:
+                    spec = spec_for(model, "true_labels", seed)
+                elif p == 1.0:
+                    spec = spec_for(model, "random_labels", seed)
+                else:
+                    spec = spec_for(model, "partial_labels", seed, level=p)
+                write_run(
+                    root,
+                    spec,
+                    plateau=int(700 * p) // 100 * 100,
+                    fit_step=600 + int(1000 * p) // 100 * 100 + 100 * seed,
+                    test_acc=1 - error_at_level(p),
+                )
+    return root
