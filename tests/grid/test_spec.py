@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections import Counter
 from pathlib import Path
@@ -203,3 +204,24 @@ def test_run_label_names_the_randomization_level_variant_and_seed() -> None:
     spec = RunSpec(model="alexnet", corruption="partial_labels", level=0.4, seed=2, augment=True)
     assert run_label(spec) == "labels p=0.4 crop s2"
     assert run_label(RunSpec(model="alexnet", corruption="random_pixels")) == "random pixels s0"
+
+
+def test_fig2_is_inception_with_and_without_batchnorm_on_true_labels_at_the_protocol() -> None:
+    from rethink.results.report import protocol_deviations
+
+    specs = expand(PRESETS["fig2"])
+    assert [(s.model, s.corruption, s.seed) for s in specs] == [
+        ("inception", "true_labels", 0),
+        ("inception_no_bn", "true_labels", 0),
+    ]
+    for s in specs:
+        defaults = RunSpec(model=s.model)
+        assert dataclasses.replace(s, corruption=defaults.corruption) == defaults
+        assert s.weight_decay == 0 and not s.augment  # Figure 2(b) is the plain setting
+        assert protocol_deviations(s) == ()
+
+
+def test_every_preset_is_a_choice_of_the_cli() -> None:
+    from rethink.cli.grid import Preset
+
+    assert {p.value for p in Preset} == set(PRESETS)

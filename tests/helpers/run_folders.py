@@ -86,11 +86,15 @@ def write_run(
     diverge_at: int | None = None,
     env: dict[str, Any] | None = ENV,
     train_acc: float | None = None,
+    best_test_acc: float | None = None,
 ) -> RunDir:
     """Write one run folder below `root`; returns it.
 
     `train_acc` is the final training-split evaluation (result.json's
-    train_acc); by default the last window's training accuracy.
+    train_acc); by default the last window's training accuracy. The test
+    accuracy climbs linearly to `test_acc` at the last step; given
+    `best_test_acc`, it climbs to that at the epoch end nearest half-way
+    instead, then falls linearly to `test_acc` (a run early stopping helps).
     """
     rd = RunDir(root / spec.run_id)
     rd.path.mkdir(parents=True, exist_ok=True)
@@ -103,6 +107,15 @@ def write_run(
     writer = MetricsWriter(rd.metrics_path)
     rows = []
     every = spec.log_every
+    peak = per_epoch * max(1, round(last / 2 / per_epoch))
+
+    def test_at(step: int) -> float:
+        if best_test_acc is None:
+            return test_acc * min(1.0, step / last)
+        if step <= peak or last <= peak:
+            return best_test_acc * min(1.0, step / peak)
+        return best_test_acc + (test_acc - best_test_acc) * (step - peak) / (last - peak)
+
     steps = sorted({*range(every, last + 1, every), *range(per_epoch, last + 1, per_epoch), last})
     for step in steps:
         windowed = step % every == 0 or step == last
@@ -120,7 +133,7 @@ def write_run(
             "train_loss": loss if windowed else None,
             "train_acc": acc if windowed else None,
             "test_loss": 2.0 if at_test else None,
-            "test_acc": test_acc * min(1.0, step / last) if at_test else None,
+            "test_acc": test_at(step) if at_test else None,
             "eval_train_loss": loss if at_end else None,
             "eval_train_acc": final_acc if at_end else None,
             "seconds": step * SECONDS_PER_STEP,

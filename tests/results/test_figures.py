@@ -15,11 +15,15 @@ from rethink.results.figures import (
     ALL_MODELS,
     BAND,
     CORRUPTION_STYLE,
+    EARLY_STOP,
+    FIG2B_STYLE,
     default_model,
     figure_1a,
     figure_1b,
     figure_1c,
+    figure_2b,
     legend_hides_data,
+    mean_curve,
     seed_curves,
     write_figures,
 )
@@ -365,7 +369,121 @@ def test_write_figures_writes_png_and_pdf(tmp_path: Path, grid: tuple[Run, ...])
     for p in written:
         head = p.read_bytes()[:8]
         assert head.startswith(b"\x89PNG" if p.suffix == ".png" else b"%PDF")
-    assert [s.split(":")[0] for s in skipped] == ["figure1b"]
+    assert [s.split(":")[0] for s in skipped] == ["figure1b", "figure2b"]
     assert not list((tmp_path / "figs").glob(".*"))  # no temporary files left
     written, _ = write_figures(grid, tmp_path / "mean", model=ALL_MODELS, formats=("png",))
     assert sorted(p.name for p in written) == ["figure1a_all.png", "figure1c.png"]
+
+
+# --- Figure 2(b) -------------------------------------------------------------------
+
+FIG2B_FINAL = {"inception": 0.86, "inception_no_bn": 0.80}
+FIG2B_BEST = {"inception": None, "inception_no_bn": 0.85}  # w/o BN: 5 points lost by the end
+
+
+@pytest.fixture(scope="module")
+def fig2(tmp_path_factory: pytest.TempPathFactory) -> tuple[Run, ...]:
+    """Both Inceptions on true labels, two seeds; w/o BatchNorm peaks half-way, then falls."""
+    root = tmp_path_factory.mktemp("fig2")
+    for model, test in FIG2B_FINAL.items():
+        for seed in (0, 1):
+            fit = 600 if model == "inception" else 1200
+            spec = spec_for(model, "true_labels", seed)
+            write_run(
+                root,
+                spec,
+                fit_step=fit + 100 * seed,
+                test_acc=test,
+                best_test_acc=FIG2B_BEST[model],
+            )
+    # Runs Figure 2(b) leaves out: weight decay, random labels, another model.
+    write_run(root, spec_for("inception", "true_labels", weight_decay=5e-4), test_acc=0.2)
+    write_run(root, spec_for("inception_no_bn", "random_labels"), test_acc=0.1)
+    write_run(root, spec_for("alexnet", "true_labels"), test_acc=0.3)
+    return load_grid(root).runs
+
+
+def _fill_heights(ax: Axes) -> list[float]:
+    """The largest height of each shaded region (fill_between), in data units."""
+    heights = []
+    for coll in ax.collections:
+        (path,) = coll.get_paths()
+        xy = path.vertices
+        by_x: dict[float, list[float]] = {}
+        for x, y in xy:
+            by_x.setdefault(round(float(x), 9), []).append(float(y))
+        heights.append(max(max(ys) - min(ys) for ys in by_x.values()))
+    return heights
+
+
+def test_figure_2b_train_and_test_accuracy_with_the_best_test_so_far_shaded(
+    fig2: tuple[Run, ...],
+) -> None:
+    fig = figure_2b(fig2)
+    assert fig is not None
+    (ax,) = fig.axes
+    title = ax.get_title()
+    assert "Inception with and without BatchNorm" in title and "mean of 2 seeds" in title
+    assert ax.get_xlabel() == "thousand training steps"
+    lines = {line.get_label(): line for line in ax.get_lines()}
+    names = {m: style["label"] for m, style in FIG2B_STYLE.items()}
+    assert set(lines) == {f"{n} {what}" for n in names.values() for what in ("train", "test")}
+    for model, name in names.items():
+        runs = [r for r in fig2 if r.summary.model == model and r.summary.plain]
+        runs = [r for r in runs if r.summary.corruption == "true_labels"]
+        assert len(runs) == 2
+        # Training: the window means, dashed; test: the epoch-end evaluations, solid.
+        train, test = lines[f"{name} train"], lines[f"{name} test"]
+        assert train.get_linestyle() == "--" and test.get_linestyle() == "-"
+        steps, values = runs[0].curve("train_acc")
+        np.testing.assert_allclose(train.get_xdata(), steps / 1000)
+        other = runs[1].curve("train_acc")[1]
+        np.testing.assert_allclose(train.get_ydata(), (values + other) / 2)
+        steps, values = runs[0].curve("test_acc")
+        np.testing.assert_allclose(test.get_xdata(), steps / 1000)
+        np.testing.assert_allclose(test.get_ydata(), values)  # both seeds: the same test curve
+        assert test.get_ydata()[-1] == pytest.approx(FIG2B_FINAL[model])
+    # Shaded: between each test curve and its best so far. With BatchNorm the test
+    # accuracy only climbs (no gain); without, it falls 5 points after its peak.
+    assert len(ax.collections) == 2
+    bn, no_bn = _fill_heights(ax)
+    assert bn == pytest.approx(0.0, abs=1e-9)
+    assert no_bn == pytest.approx(FIG2B_BEST["inception_no_bn"] - FIG2B_FINAL["inception_no_bn"])
+    assert _legend(fig)[-1] == EARLY_STOP
+    assert not legend_hides_data(ax) and _covered(ax) == 0
+
+
+def test_mean_curve_best_so_far_is_each_runs_cumulative_maximum(tmp_path: Path) -> None:
+    write_run(tmp_path, spec_for("inception_no_bn", "true_labels"), test_acc=0.6, best_test_acc=0.7)
+    (run,) = load_grid(tmp_path).runs
+    steps, values = run.curve("test_acc")
+    best = mean_curve([run], "test_acc", best_so_far=True)
+    np.testing.assert_allclose(best[0], steps)
+    np.testing.assert_allclose(best[1], np.maximum.accumulate(values))
+    assert best[1][-1] == pytest.approx(0.7) and values[-1] == pytest.approx(0.6)
+
+
+def test_figure_2b_needs_plain_true_label_runs_of_both_inceptions(
+    tmp_path: Path, fig2: tuple[Run, ...]
+) -> None:
+    def without(model: str) -> list[Run]:
+        return [r for r in fig2 if not (r.summary.model == model and r.summary.plain)]
+
+    assert figure_2b(without("inception")) is None
+    assert figure_2b(without("inception_no_bn")) is None
+    # With weight decay or random crop it is not Figure 2(b)'s setting.
+    write_run(tmp_path, spec_for("inception", "true_labels", augment=True))
+    write_run(tmp_path, spec_for("inception_no_bn", "true_labels"))
+    assert figure_2b(load_grid(tmp_path).runs) is None
+
+
+def test_write_figures_writes_figure_2b_when_drawable(
+    tmp_path: Path, fig2: tuple[Run, ...]
+) -> None:
+    written, skipped = write_figures(fig2, tmp_path, formats=("png",))
+    assert tmp_path / "figure2b.png" in written
+    assert not any(s.startswith("figure2b") for s in skipped)
+    one = [r for r in fig2 if r.summary.model != "inception"]
+    _, skipped = write_figures(one, tmp_path / "b", formats=("pdf",))
+    (why,) = [s for s in skipped if s.startswith("figure2b:")]
+    assert "inception and inception_no_bn" in why

@@ -71,6 +71,7 @@ class Preset(StrEnum):
     smoke = "smoke"
     fig1b = "fig1b"
     table1 = "table1"
+    fig2 = "fig2"
 
 
 _PRESETS_HELP = "; ".join(f"{k}: {v}" for k, v in PRESET_HELP.items())

@@ -202,6 +202,9 @@ PRESETS: dict[str, GridSpec] = {
             Variant({"weight_decay": 0.0}),
         ),
     ),
+    # Figure 2(b) (section 3.1): Inception with and without BatchNorm on the true
+    # labels, no weight decay, no augmentation, the paper's protocol.
+    "fig2": GridSpec(models=("inception", "inception_no_bn"), corruptions=("true_labels",)),
 }
 
 PRESET_HELP = {
@@ -209,6 +212,7 @@ PRESET_HELP = {
     "smoke": "the same 25 runs on 500 images for 40 steps: minutes on a CPU",
     "fig1b": "Inception, AlexNet, MLP 1x512 x label-corruption levels 0..1, stop at fit",
     "table1": "Table 1: each model with/without weight decay and random crop, + random labels",
+    "fig2": "Figure 2(b): Inception with and without BatchNorm on true labels (2 runs)",
 }
 
 

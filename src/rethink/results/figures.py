@@ -1,4 +1,4 @@
-"""Figure 1 of the paper from a grid's runs: matplotlib Figure objects, no pyplot.
+"""Figures 1 and 2(b) of the paper from a grid's runs: matplotlib Figure objects, no pyplot.
 
     grid = load_grid(Path("output_3"))
     fig = figure_1a(grid.runs)                        # (a) loss vs thousand steps, Inception
@@ -6,10 +6,11 @@
     fig = figure_1a(grid.runs, model=ALL_MODELS)      # ... the mean over the models present
     fig = figure_1b(grid.runs)                        # (b) steps to fit vs corruption level
     fig = figure_1c(grid.runs)                        # (c) test error vs corruption level
+    fig = figure_2b(grid.runs)                        # 2(b) Inception with/without BatchNorm
     written, skipped = write_figures(grid.runs, Path("output_3/figures"))
 
-Each function returns None when there is nothing to draw. Curves are means
-over seeds with a min-max band. Figure 1a is the paper's panel by default:
+Each function returns None when there is nothing to draw. Figure 1's curves
+are means over seeds with a min-max band. Figure 1a is the paper's panel by default:
 Inception alone, or where the grid has no Inception runs the first model
 present in the paper's order (`default_model`), named in the title; the
 mean over all models (each curve interpolated onto a common step grid
@@ -38,6 +39,15 @@ permutation, so an example early in an epoch was last seen about half an
 epoch before and one late in it about one and a half; the labels memorized
 fade in between, and the loss climbs through the epoch and drops at the
 start of the next. It is real, not a logging error.
+
+Figure 2(b) (section 3.1) sets Inception with and without BatchNorm side by
+side on the true labels, without weight decay or augmentation: training
+accuracy (`Run.curve("train_acc")`, the window means in training mode,
+dashed) and test accuracy (the epoch-end evaluations in inference mode,
+solid) against thousand steps, means over seeds without a band. Shaded
+between the test curve and the best test accuracy so far (each run's
+cumulative maximum, averaged): what stopping at the best evaluation would
+have gained, the paper's "potential benefit" of early stopping.
 
 Sized for a paper column (3.4 in). Uses matplotlib's Agg canvas through
 `Figure.savefig`, never pyplot, so no GUI and no global figure state.
@@ -100,6 +110,12 @@ MODEL_STYLE: dict[str, dict[str, Any]] = {
     "mlp_3x512": {"color": "tab:purple", "marker": "D", "markersize": 3.5},
 }
 BAND = "band: min-max over seeds"
+# Figure 2(b): the two Inceptions (section 3.1); training dashed, test solid.
+FIG2B_STYLE: dict[str, dict[str, Any]] = {
+    "inception": {"color": "tab:blue", "label": "Inception"},
+    "inception_no_bn": {"color": "tab:orange", "label": "w/o BatchNorm"},
+}
+EARLY_STOP = "best test so far (early stopping's gain)"
 # Places tried for a legend inside the axes, in order; below the axes if none is free.
 LEGEND_LOCS: tuple[Any, ...] = (
     "upper right",
@@ -555,6 +571,79 @@ def figure_1c(runs: Sequence[Run]) -> Figure | None:
     return fig
 
 
+# --- Figure 2(b) ------------------------------------------------------------------
+
+
+def _fig2b_runs(runs: Sequence[Run]) -> dict[str, list[Run]]:
+    """Figure 2(b)'s runs per variant: true labels, plain, with both curves; {} unless both."""
+    out: dict[str, list[Run]] = {}
+    for r in runs:
+        s = r.summary
+        wanted = s.model in FIG2B_STYLE and s.corruption == "true_labels" and s.plain
+        if wanted and len(r.curve("train_acc")[0]) and len(r.curve("test_acc")[0]):
+            out.setdefault(s.model, []).append(r)
+    return {m: out[m] for m in FIG2B_STYLE} if set(out) == set(FIG2B_STYLE) else {}
+
+
+def mean_curve(runs: Sequence[Run], column: str, best_so_far: bool = False) -> np.ndarray:
+    """(2, n): the steps where any run logged `column`, and the mean over the runs there.
+
+    Each run is interpolated onto those steps (NaN outside its own), so a run
+    that stopped early leaves the mean to the others. `best_so_far`: each
+    run's cumulative maximum instead of its values.
+    """
+    curves = [r.curve(column) for r in runs]
+    grid = np.unique(np.concatenate([steps for steps, _ in curves]))
+    stack = np.stack(
+        [
+            np.interp(
+                grid,
+                steps,
+                np.maximum.accumulate(values) if best_so_far else values,
+                left=np.nan,
+                right=np.nan,
+            )
+            for steps, values in curves
+        ]
+    )
+    return np.stack([grid, _nanmean(stack)])
+
+
+def figure_2b(runs: Sequence[Run]) -> Figure | None:
+    """Training and test accuracy against thousand steps, Inception with and without BatchNorm.
+
+    True labels, no weight decay, no augmentation; None unless the grid has
+    such runs of both variants. Training accuracy: the window means (training
+    mode); test accuracy: the epoch-end evaluations (inference mode); means
+    over seeds. Shaded between the test curve and the best test accuracy so
+    far: what early stopping at the best evaluation would have gained.
+    """
+    chosen = _fig2b_runs(runs)
+    if not chosen:
+        return None
+    seeds = max(len(group) for group in chosen.values())
+    with matplotlib.rc_context(RC):
+        fig, (ax,) = _new_figure()
+        for model, group in chosen.items():
+            style = FIG2B_STYLE[model]
+            name, color = style["label"], style["color"]
+            train = mean_curve(group, "train_acc")
+            test = mean_curve(group, "test_acc")
+            best = mean_curve(group, "test_acc", best_so_far=True)
+            ax.plot(train[0] / 1000, train[1], color=color, linestyle="--", label=f"{name} train")
+            ax.plot(test[0] / 1000, test[1], color=color, label=f"{name} test")
+            ax.fill_between(test[0] / 1000, test[1], best[1], color=color, alpha=0.3, linewidth=0)
+        ax.set_xlabel("thousand training steps")
+        ax.set_ylabel("accuracy")
+        ax.set_xlim(left=0)
+        ax.set_ylim(0, 1.03)
+        mean = f", mean of {seeds} seeds" if seeds > 1 else ""
+        ax.set_title(f"(b) Inception with and without BatchNorm\ntrue labels{mean}")
+        shade = Patch(facecolor="gray", alpha=0.3, label=EARLY_STOP)
+        _place_legend(ax, _handles(ax, False, [shade]))
+    return fig
+
+
 # --- files ----------------------------------------------------------------------
 
 
@@ -600,6 +689,14 @@ def write_figures(
                 )
     jobs.append(("figure1b", figure_1b(runs, lower), "no level sweep (3+ label-corruption levels)"))
     jobs.append(("figure1c", figure_1c(runs), "no completed runs at 2+ label-corruption levels"))
+    jobs.append(
+        (
+            "figure2b",
+            figure_2b(runs),
+            "no true-label runs of both inception and inception_no_bn without weight decay "
+            "or augmentation",
+        )
+    )
     written, skipped = [], []
     for name, fig, why in jobs:
         if fig is None:

@@ -15,9 +15,12 @@ from rich.text import Text
 from rethink import paper
 from rethink.formats import duration, factor, number, percent, signed
 from rethink.results.report import (
+    BATCHNORM_GAP_SLACK,
+    EARLY_STOP_MAX_GAIN,
     FIT_DEFAULT,
     FIT_TOLERANCE,
     MAX_SLOWDOWN,
+    PAPER_BATCHNORM_GAP,
     PROTOCOL,
     WINDOW_MARK,
     Report,
@@ -57,6 +60,9 @@ def report_dict(report: Report) -> dict[str, Any]:
         "fit_tolerance_points": FIT_TOLERANCE,
         "fit_default_percent": FIT_DEFAULT,
         "max_slowdown": MAX_SLOWDOWN,
+        "batchnorm_gap_paper_points": list(PAPER_BATCHNORM_GAP),
+        "batchnorm_gap_slack_points": BATCHNORM_GAP_SLACK,
+        "early_stopping_max_gain_points": EARLY_STOP_MAX_GAIN,
     }
     data["paper"] = {
         "table1": [dataclasses.asdict(r) for r in paper.TABLE1],
@@ -190,7 +196,7 @@ def report_header(report: Report) -> list[str]:
         f"protocol: {report.protocol}",
         *report.notes,
         "paper: Zhang et al., Understanding deep learning requires rethinking "
-        "generalization (ICLR 2017), Figure 1 and Table 1",
+        "generalization (ICLR 2017), Figure 1, Table 1 and Figure 2(b) (section 3.1)",
     ]
 
 
