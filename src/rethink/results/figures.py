@@ -162,9 +162,14 @@ def _step_grid(runs: Sequence[Run]) -> np.ndarray:
     return steps
 
 
+def _interp(grid: np.ndarray, steps: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """`values` logged at `steps` interpolated onto `grid`; NaN outside the steps logged."""
+    return np.interp(grid, steps, values, left=np.nan, right=np.nan)
+
+
 def _on_grid(run: Run, grid: np.ndarray) -> np.ndarray:
     """The run's loss interpolated onto `grid`; NaN outside the steps it logged."""
-    return np.interp(grid, run.steps, run.train_loss, left=np.nan, right=np.nan)
+    return _interp(grid, run.steps, run.train_loss)
 
 
 def seed_curves(runs: Sequence[Run]) -> tuple[np.ndarray, np.ndarray]:
@@ -596,13 +601,7 @@ def mean_curve(runs: Sequence[Run], column: str, best_so_far: bool = False) -> n
     grid = np.unique(np.concatenate([steps for steps, _ in curves]))
     stack = np.stack(
         [
-            np.interp(
-                grid,
-                steps,
-                np.maximum.accumulate(values) if best_so_far else values,
-                left=np.nan,
-                right=np.nan,
-            )
+            _interp(grid, steps, np.maximum.accumulate(values) if best_so_far else values)
             for steps, values in curves
         ]
     )

@@ -112,15 +112,7 @@ class Run:
 
     def curve(self, column: str) -> tuple[np.ndarray, np.ndarray]:
         """(steps, values) of the rows where `column` is a finite number."""
-        pairs = [
-            (r["step"], r[column])
-            for r in self.rows
-            if r.get("step") is not None and _finite(r.get(column))
-        ]
-        return (
-            np.array([p[0] for p in pairs], dtype=float),
-            np.array([p[1] for p in pairs], dtype=float),
-        )
+        return _curve(self.rows, column)
 
 
 @dataclass(frozen=True)
@@ -165,14 +157,21 @@ def load_grid(path: Path) -> Grid:
         if spec is None:
             skipped.append(str(rd.path))
             continue
-        rows = rd.metrics_rows()
+        rows = tuple(rd.metrics_rows())
         summary = summarize(rd, spec, rows)
-        pairs = [(r["step"], r["train_loss"]) for r in rows if _finite(r.get("train_loss"))]
-        pairs = [(s, v) for s, v in pairs if s is not None]
-        steps = np.array([p[0] for p in pairs], dtype=float)
-        losses = np.array([p[1] for p in pairs], dtype=float)
-        runs.append(Run(summary, steps, losses, tuple(rows)))
+        runs.append(Run(summary, *_curve(rows, "train_loss"), rows))
     return Grid(path, tuple(runs), tuple(skipped))
+
+
+def _curve(rows: Sequence[dict[str, float | None]], column: str) -> tuple[np.ndarray, np.ndarray]:
+    """(steps, values) of the rows where `column` is a finite number."""
+    pairs = [
+        (r["step"], r[column]) for r in rows if r.get("step") is not None and _finite(r.get(column))
+    ]
+    return (
+        np.array([p[0] for p in pairs], dtype=float),
+        np.array([p[1] for p in pairs], dtype=float),
+    )
 
 
 def _finite(x: Any) -> bool:

@@ -89,7 +89,6 @@ class _Tracker:
         self.window = Window.from_state(spec.log_every, meta.get("window"))
         self.train_eval: tuple[float, float] | None = None
         self.diverged_at: int | None = None
-        self.fit_stop = False  # batch_end stopped fit() because the window fitted
         self.t0 = time.perf_counter()
         self.train_seconds = 0.0  # this segment, training time only
         self.trained_steps = 0  # this segment
@@ -136,7 +135,6 @@ class _Tracker:
         if self.window.due(step) and k < last_k:
             if self.spec.stop_at_fit and self.fits_at(step):
                 # Stop here; train() writes this step's row, with the test split.
-                self.fit_stop = True
                 return True
             self.emit_row(step)
         return False
