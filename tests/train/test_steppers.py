@@ -632,3 +632,82 @@ def test_a_failing_torch_compile_falls_back_to_eager_with_one_message(
     assert "second line" not in messages[0]
     # The failed step's updates were undone: training is exactly the eager run.
     _assert_same_rows(fallback.rows, eager.rows)
+
+
+@pytest.mark.requires_backend("torch")
+@pytest.mark.parametrize("momentum", [0.9, 0.0])
+def test_the_torch_sgd_update_is_kerass_apply(momentum: float) -> None:
+    """SgdUpdate keeps the learning rate on the device; it must update exactly as
+    Keras's own apply: weights, velocities, iterations, across a schedule's decay."""
+    import keras
+    import torch
+
+    from rethink.train.steppers.torch_stepper import SgdUpdate
+
+    def model_and_optimizer() -> tuple[Any, Any]:
+        keras.utils.set_random_seed(0)
+        model = keras.Sequential([keras.Input((5,)), keras.layers.Dense(4), keras.layers.Dense(3)])
+        lr = keras.optimizers.schedules.ExponentialDecay(0.1, 2, 0.5, staircase=True)
+        optimizer = keras.optimizers.SGD(learning_rate=lr, momentum=momentum)
+        optimizer.build(model.trainable_variables)
+        return model, optimizer
+
+    (ours, opt_ours), (theirs, opt_theirs) = model_and_optimizer(), model_and_optimizer()
+    assert SgdUpdate.supports(opt_ours, ours.trainable_variables)
+    update = SgdUpdate(opt_ours, list(ours.trainable_variables))
+    rng = np.random.default_rng(1)
+    for _ in range(5):  # the rate halves after steps 2 and 4
+        grads = [
+            torch.as_tensor(rng.standard_normal(v.shape), dtype=torch.float32)
+            for v in ours.trainable_variables
+        ]
+        with torch.no_grad():
+            update([g.clone() for g in grads])
+            opt_theirs.apply([g.clone() for g in grads], theirs.trainable_variables)
+    assert int(opt_ours.iterations.value) == int(opt_theirs.iterations.value) == 5
+    for a, b in zip(
+        opt_ours.variables + ours.weights, opt_theirs.variables + theirs.weights, strict=True
+    ):
+        np.testing.assert_allclose(
+            keras.ops.convert_to_numpy(a), keras.ops.convert_to_numpy(b), rtol=1e-6, atol=1e-7
+        )
+    # What it does not do (clipping, here), it leaves to Keras's apply.
+    clipped = keras.optimizers.SGD(learning_rate=0.1, momentum=momentum, clipnorm=1.0)
+    assert not SgdUpdate.supports(clipped, ours.trainable_variables)
+
+
+@pytest.mark.requires_backend("torch")
+def test_the_compiled_torch_step_breaks_only_at_backward() -> None:
+    """Every graph break splits the compiled step; a host read of the learning rate
+    (Keras's SGD passes it as a Python number) also stops the host from queueing
+    the next step while the GPU runs this one: half the speed on an H200."""
+    import keras
+    import torch
+    import torch._dynamo
+
+    from rethink.train.loop import build_model
+    from rethink.train.steppers.torch_stepper import TorchStepper, _dynamo_friendly
+
+    # The protocol's optimizer on a small model with BatchNorm (as Inception's),
+    # whose layers broke the graph once too (see _dynamo_friendly).
+    data = synthetic_data(64)
+    compiled = build_model(_spec().resolved(64), data.x_train.shape[1:], 8)
+    model = keras.Sequential(
+        [
+            keras.Input(data.x_train.shape[1:]),
+            keras.layers.Conv2D(4, 3, padding="same"),
+            keras.layers.BatchNormalization(),
+            keras.layers.ReLU(),
+            keras.layers.GlobalAveragePooling2D(),
+            keras.layers.Dense(10),
+        ]
+    )
+    model.compile(optimizer=type(compiled.optimizer).from_config(compiled.optimizer.get_config()))
+    model.optimizer.build(model.trainable_variables)
+    stepper = TorchStepper(model, data.x_train, data.y_train, 8, "off")
+    _dynamo_friendly(model)
+    batch = (stepper.x[:8], stepper.y[:8])
+    explained = torch._dynamo.explain(stepper._eager_step)(*batch)
+    reasons = [str(b.reason).splitlines()[0] for b in explained.break_reasons]
+    assert explained.graph_break_count == 1, reasons
+    assert "backward" in reasons[0]

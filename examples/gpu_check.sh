@@ -1,0 +1,115 @@
+#!/usr/bin/env bash
+# The GPU check of issue 15, in stages, each under its own timeout:
+#
+#   examples/gpu_check.sh OUT DATA [STAGE ...]
+#
+# Stages (default: all, in this order):
+#   headline  Inception on true and on random labels, the paper's protocol (25,000
+#             steps each), on jax, both at once (--jobs auto), then `rethink report`
+#             and Figure 1 of the pair; into OUT/headline/
+#   bench     `rethink bench` of the five models: jax and torch native loops (torch
+#             with --torch-compile auto), the keras loop on Inception on both as the
+#             baseline, then torch with --torch-compile off; OUT/bench-*.json
+#   profile   a 20-step torch profiler trace of the native Inception step, compiled
+#             (auto) and eager; OUT/profile/
+# Everything readable offline (run folders without checkpoints, JSON, traces, logs)
+# is packed into OUT/gpu-check-STAGES.tar.gz; OUT/gpu-check.log is the whole log.
+#
+# DEADLINE=S stops starting work S seconds after the script began (each stage's
+# timeout is cut to what is left). QUICK=1 shrinks every stage to seconds, to try
+# the script on a CPU first. RETHINK overrides the command (python -m rethink).
+set -uo pipefail
+
+out=${1:?usage: $0 OUT DATA [STAGE ...]}
+data=${2:?usage: $0 OUT DATA [STAGE ...]}
+shift 2
+stages=("$@")
+[ ${#stages[@]} -eq 0 ] && stages=(headline bench profile)
+rethink=${RETHINK:-python3 -m rethink}
+here=$(cd "$(dirname "$0")" && pwd)
+deadline=${DEADLINE:-100000}
+began=$(date +%s)
+work=$(mktemp -d)/gpu-check
+mkdir -p "$out" "$work"
+log="$out/gpu-check.log"
+exec > >(tee -a "$log") 2>&1
+
+if [ "${QUICK:-0}" = 1 ]; then
+    headline_size=(--steps 30 --train-subset 512 --test-subset 256 --batch-size 32)
+    models=mlp_1x512,mlp_3x512
+    keras_models=mlp_1x512
+    bench_size=(--warmup 3 --steps 6 --images 1024 --batch-size 32)
+    profile_size=(--model mlp_3x512 --warmup 3 --steps 4 --batch-size 32)
+    headline_model=mlp_1x512
+else
+    headline_size=()
+    models=inception,inception_no_bn,alexnet,mlp_1x512,mlp_3x512
+    keras_models=inception
+    bench_size=()
+    profile_size=(--model inception --warmup 30 --steps 20)
+    headline_model=inception
+fi
+
+# Run a command under `timeout`: at most $1 seconds, never past the deadline.
+step() {
+    local limit=$1 left
+    shift
+    left=$((deadline - ($(date +%s) - began)))
+    [ "$left" -lt "$limit" ] && limit=$left
+    if [ "$limit" -lt 15 ]; then
+        echo "== skipped (deadline): $*"
+        return 0
+    fi
+    echo "== $(date -u +%H:%M:%S) [$((($(date +%s) - began)))s] (limit ${limit}s) $*"
+    local start rc
+    start=$(date +%s)
+    timeout --kill-after=10 "$limit" "$@"
+    rc=$?
+    echo "== rc=$rc after $(($(date +%s) - start))s: $1 ${2:-} ${3:-}"
+    return 0
+}
+
+echo "== gpu_check: stages ${stages[*]} on $(hostname), $(date -u +%FT%TZ)"
+nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader 2>/dev/null || echo "no nvidia-smi"
+KERAS_BACKEND=jax python3 -c 'import keras, numpy; print("keras", keras.__version__, "numpy", numpy.__version__)'
+python3 -c 'import jax; print("jax", jax.__version__, jax.devices())' 2>&1 | tail -1
+python3 -c 'import torch; print("torch", torch.__version__, "cuda", torch.version.cuda, torch.cuda.is_available())' 2>&1 | tail -1
+
+for stage in "${stages[@]}"; do
+    case $stage in
+    headline)
+        step 420 $rethink grid --preset paper --models "$headline_model" \
+            --corruptions true_labels,random_labels --backend jax --jobs auto \
+            --data "$data" --out "$work/headline" "${headline_size[@]}"
+        step 60 $rethink report "$work/headline"
+        step 60 $rethink plot "$work/headline"
+        ;;
+    bench)
+        step 200 $rethink bench --models "$models" --backends jax "${bench_size[@]}" \
+            --json "$work/bench-jax-native.json"
+        step 240 $rethink bench --models "$models" --backends torch "${bench_size[@]}" \
+            --torch-compile auto --json "$work/bench-torch-native-auto.json"
+        step 120 $rethink bench --models "$keras_models" --backends jax,torch "${bench_size[@]}" \
+            --loop keras --json "$work/bench-keras.json"
+        step 150 $rethink bench --models "$models" --backends torch "${bench_size[@]}" \
+            --torch-compile off --json "$work/bench-torch-native-off.json"
+        ;;
+    profile)
+        for mode in auto off; do
+            KERAS_BACKEND=torch step 120 python3 "$here/profile_torch_step.py" \
+                "$work/profile" --compile "$mode" "${profile_size[@]}"
+        done
+        ;;
+    *)
+        echo "unknown stage $stage (headline, bench, profile)"
+        exit 2
+        ;;
+    esac
+done
+
+# Everything readable offline, without checkpoints, in one file (the device tool
+# brings back a few files only).
+name="gpu-check-$(IFS=-; echo "${stages[*]}").tar.gz"
+tar -czf "$out/$name" -C "$(dirname "$work")" --exclude='checkpoint*' --exclude='*.ckpt' \
+    --exclude='*.weights.h5' gpu-check
+echo "== packed $out/$name ($(du -h "$out/$name" | cut -f1)) after $(($(date +%s) - began))s"
