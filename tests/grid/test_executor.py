@@ -23,6 +23,7 @@ from rethink.grid.executor import (
     Attempt,
     Executor,
     GridState,
+    LocalLauncher,
     Reporter,
     RunState,
     WorkerCommand,
@@ -68,20 +69,32 @@ class Noted:
         self.events.append("kill")
         self.attempt.kill()
 
+    @property
+    def error(self) -> str | None:
+        return self.attempt.error
+
+
+class NotingLauncher(LocalLauncher):
+    """Local workers whose attempts note in `events` each SIGINT or SIGKILL sent."""
+
+    def __init__(self, worker: WorkerCommand, events: list[str]) -> None:
+        super().__init__(worker)
+        self.events = events
+
+    def launch(self, run: RunState, run_dir: RunDir, state: GridState) -> Attempt:
+        return Noted(super().launch(run, run_dir, state), self.events)
+
 
 class NotingExecutor(Executor):
     """The executor, noting in `events` each stop request and each SIGINT or SIGKILL sent."""
 
-    def __init__(self, *args: Any, **kw: Any) -> None:
-        super().__init__(*args, **kw)
+    def __init__(self, *args: Any, worker: WorkerCommand, **kw: Any) -> None:
         self.events: list[str] = []
+        super().__init__(*args, launcher=NotingLauncher(worker, self.events), **kw)
 
     def request_stop(self, force: bool = False) -> None:
         self.events.append("stop request")
         super().request_stop(force)
-
-    def _spawn(self, run: RunState, rd: RunDir) -> Attempt:
-        return Noted(super()._spawn(run, rd), self.events)
 
 
 def test_real_worker_command_is_rethink_run_resuming() -> None:
@@ -96,7 +109,7 @@ def test_real_worker_command_is_rethink_run_resuming() -> None:
 def test_trains_every_run_in_its_own_worker(tmp_path: Path, worker: WorkerCommand) -> None:
     grid = tmp_path / "grid"
     runs = specs(4)
-    state = Executor(grid, runs, backend="jax", jobs=2, worker=worker).run()
+    state = Executor(grid, runs, backend="jax", jobs=2, launcher=LocalLauncher(worker)).run()
     assert [r.status for r in state.runs] == [Status.COMPLETED] * 4
     assert exit_code(state) == 0
     assert state.device == "FakeCPU 9000"
@@ -121,7 +134,9 @@ def test_a_crash_an_oom_kill_and_a_divergence_never_stop_the_others(
     runs = specs(6)
     crash, oom, diverge = runs[0].run_id, runs[2].run_id, runs[4].run_id
     monkeypatch.setenv("FAKE_PLAN", json.dumps({crash: "crash", oom: "oom", diverge: "diverge"}))
-    state = Executor(tmp_path / "g", runs, backend="jax", jobs=2, worker=worker).run()
+    state = Executor(
+        tmp_path / "g", runs, backend="jax", jobs=2, launcher=LocalLauncher(worker)
+    ).run()
     by_id = {r.run_id: r for r in state.runs}
     assert [r.status for r in state.runs] == [
         "failed",
@@ -151,12 +166,12 @@ def test_resume_skips_completed_and_diverged_and_retries_failed_from_checkpoint(
     runs = specs(3)
     crash, ok, diverge = (s.run_id for s in runs)
     monkeypatch.setenv("FAKE_PLAN", json.dumps({crash: "crash", diverge: "diverge"}))
-    first = Executor(grid, runs, backend="jax", worker=worker).run()
+    first = Executor(grid, runs, backend="jax", launcher=LocalLauncher(worker)).run()
     assert [r.status for r in first.runs] == [Status.FAILED, Status.COMPLETED, "diverged"]
     kept = {run_id: snapshot(grid / run_id) for run_id in (ok, diverge)}
 
     monkeypatch.delenv("FAKE_PLAN")
-    executor = Executor(grid, runs, backend="jax", worker=worker)
+    executor = Executor(grid, runs, backend="jax", launcher=LocalLauncher(worker))
     assert [r.status for r in executor.state.runs] == [Status.QUEUED, Status.COMPLETED, "diverged"]
     second = executor.run()
     assert [r.status for r in second.runs] == [Status.COMPLETED, Status.COMPLETED, "diverged"]
@@ -188,7 +203,7 @@ def test_gpus_are_shared_out_least_busy_first(
         backend="jax",
         jobs=2,
         gpus=("0", "1"),
-        worker=worker,
+        launcher=LocalLauncher(worker),
         reporter=Watch(),
     ).run()
     assert exit_code(state) == 0
@@ -212,7 +227,9 @@ def test_stop_request_stops_workers_and_starts_nothing_new(
             if state.runs[1].step >= 12 and not state.interrupted:  # past a checkpoint
                 executor.request_stop()  # once: a second request kills
 
-    executor = Executor(grid, runs, backend="jax", jobs=2, worker=worker, reporter=StopMidway())
+    executor = Executor(
+        grid, runs, backend="jax", jobs=2, launcher=LocalLauncher(worker), reporter=StopMidway()
+    )
     executor.refresh_s = 0.02
     state = executor.run()
     assert state.interrupted and exit_code(state) == 130
@@ -223,7 +240,7 @@ def test_stop_request_stops_workers_and_starts_nothing_new(
     assert stopped["status"] == "stopped" and stopped["error"] is None  # the worker's own
 
     monkeypatch.setenv("FAKE_STEP_S", "0.001")
-    resumed = Executor(grid, runs, backend="jax", jobs=2, worker=worker).run()
+    resumed = Executor(grid, runs, backend="jax", jobs=2, launcher=LocalLauncher(worker)).run()
     assert exit_code(resumed) == 0
     assert RunDir(grid / runs[1].run_id).result()["resumed_from"] >= 10
 
@@ -287,7 +304,7 @@ def test_a_worker_that_cannot_start_is_a_failed_run(tmp_path: Path, worker: Work
     def missing(spec_path: Path, grid_dir: Path, backend: str) -> list[str]:
         return [str(tmp_path / "no-such-program")]
 
-    state = Executor(tmp_path / "g", specs(2), backend="jax", worker=missing).run()
+    state = Executor(tmp_path / "g", specs(2), backend="jax", launcher=LocalLauncher(missing)).run()
     assert [r.status for r in state.runs] == [Status.FAILED, Status.FAILED]
     assert "could not start" in state.runs[0].result["error"]
     assert RunDir(tmp_path / "g" / specs(1)[0].run_id).result()["status"] == "failed"
@@ -331,3 +348,89 @@ def test_cpu_workers_share_the_cores_unless_told_otherwise(monkeypatch: pytest.M
     env = {}
     share_cpus(env, jobs=16)
     assert env["OMP_NUM_THREADS"] == "1"
+
+
+class RemoteLike(LocalLauncher):
+    """A launcher like a cluster's: attempts wait as queued until `sync` reports them
+    training (here: once their progress.json exists), the device says where, and an
+    attempt may end with its own reason (a lost task) instead of a worker's exit."""
+
+    running_when_launched = False
+
+    def __init__(self, worker: WorkerCommand, lost: str) -> None:
+        super().__init__(worker)
+        self.lost = lost
+        self.grid_dir = Path()
+        self.live: dict[str, Attempt] = {}
+        self.reported: set[str] = set()
+        self.ended_runs: list[str] = []
+        self.sessions = 0
+
+    def slots(self, jobs: int, runs: int) -> int:
+        return runs  # all handed over at once; `jobs` only paces the ETA
+
+    def session(self, state: GridState) -> Any:
+        import contextlib
+
+        @contextlib.contextmanager
+        def held() -> Any:
+            self.grid_dir, self.sessions = state.grid_dir, self.sessions + 1
+            yield
+
+        return held()
+
+    def launch(self, run: RunState, run_dir: RunDir, state: GridState) -> Attempt:
+        attempt = super().launch(run, run_dir, state)
+        if run.run_id == self.lost:
+            attempt = Lost(attempt)
+        self.live[run.run_id] = attempt
+        return attempt
+
+    def sync(self) -> list[str]:
+        started = [
+            run_id
+            for run_id in self.live
+            if run_id not in self.reported and RunDir(self.grid_dir / run_id).progress()
+        ]
+        self.reported.update(started)
+        return started
+
+    def ended(self, run: RunState, attempt: Attempt) -> None:
+        assert self.live.pop(run.run_id) is attempt
+        self.ended_runs.append(run.run_id)
+
+    def where(self) -> str:
+        return "somewhere else"
+
+
+class Lost(Noted):
+    """An attempt whose worker is killed as it starts, as a lost cluster node would."""
+
+    def __init__(self, attempt: Attempt) -> None:
+        super().__init__(attempt, [])
+        attempt.kill()
+
+    @property
+    def error(self) -> str | None:
+        return "Ray task lost: node died"
+
+
+def test_the_executor_runs_any_launcher(tmp_path: Path, worker: WorkerCommand) -> None:
+    runs = specs(3)
+    launcher = RemoteLike(worker, lost=runs[1].run_id)
+    seen: list[tuple[str, Status]] = []
+
+    class Watch(Reporter):
+        def run_started(self, state: GridState, run: RunState) -> None:
+            seen.append((run.run_id, run.status))
+
+    state = Executor(
+        tmp_path / "g", runs, backend="jax", jobs=1, launcher=launcher, reporter=Watch()
+    ).run()
+    assert launcher.sessions == 1 and launcher.live == {}
+    assert sorted(launcher.ended_runs) == sorted(r.run_id for r in runs)
+    # Handed over at once (slots), each shown started only once its launcher said so.
+    assert sorted(seen) == sorted((r.run_id, Status.RUNNING) for r in runs if r != runs[1])
+    assert [r.status for r in state.runs] == [Status.COMPLETED, Status.FAILED, Status.COMPLETED]
+    assert state.runs[1].result["error"].startswith("Ray task lost: node died")
+    assert state.device.endswith("somewhere else")

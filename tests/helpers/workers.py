@@ -1,6 +1,6 @@
 """The fake worker (tests/helpers/fake_worker.py) as the grid's worker, and what it leaves.
 
-    executor = Executor(grid_dir, specs, backend="jax", worker=fake_worker())
+    executor = Executor(grid_dir, specs, backend="jax", launcher=LocalLauncher(fake_worker()))
     calls(grid_dir / run_id)     # each start of the worker there: argv, env, pid
 
 `snapshot` takes every file of a folder with its bytes and mtime, to show that

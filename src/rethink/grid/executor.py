@@ -4,8 +4,8 @@
     exit_code(state)   # 0: all completed; 1: some failed or diverged; 130: interrupted
 
 Each run trains in its own worker process (by default `python -m rethink run
---spec <run>/spec.json --out <grid> --backend B --resume --quiet`; `worker=`
-swaps the command, for tests), so a crash, an out-of-memory kill or a
+--spec <run>/spec.json --out <grid> --backend B --resume --quiet`;
+`LocalLauncher(worker=...)` swaps the command, for tests), so a crash, an out-of-memory kill or a
 divergence in one run never stops the others. The worker writes its run folder
 (see `rethink.run.folder`); its stdout and stderr go to `<run>/worker.log`. A worker
 that dies without writing result.json gets one written for it here: status
@@ -27,9 +27,11 @@ their own process groups, so a terminal's Ctrl-C reaches them only through
 this forwarding; on Linux they are also killed if this process dies
 (kill -9), so no orphan keeps writing to a folder a resumed grid works on.
 
-Elsewhere: `rethink.grid.ray.cluster.RayExecutor` subclasses `Executor`, starting each
-attempt as a Ray task (`_spawn` returns an `Attempt`) with the same worker
-command, loop, stop policy, state and reporter.
+Where attempts start is the executor's `launcher`: `LocalLauncher` (the
+default) starts worker processes on this machine;
+`rethink.grid.ray.cluster.RayLauncher` starts each as a Ray task running the
+same worker command. The loop, the stop policy, the state, the reporter, the
+resume policy and the exit codes are the executor's, whatever the launcher.
 
 GPUs: with `gpus=("0", "1")` each worker gets CUDA_VISIBLE_DEVICES set to the
 least busy of them; XLA_PYTHON_CLIENT_PREALLOCATE=false always, so several
@@ -223,6 +225,71 @@ class Attempt(Protocol):
         """Stop the worker now."""
         ...
 
+    @property
+    def error(self) -> str | None:
+        """Why the attempt ended without its worker's own exit (a lost cluster task),
+        or None: the exit code tells."""
+        ...
+
+
+class Launcher:
+    """Where and how the executor starts a run's attempts; this base starts none.
+
+    `LocalLauncher` (worker processes here) and
+    `rethink.grid.ray.cluster.RayLauncher` (Ray tasks) fill it in. The hooks
+    are called from the executor's loop, in its thread.
+    """
+
+    tick_s = 0.05  # how often the executor looks for finished attempts
+    # Whether a launched attempt is training at once (a local process), or
+    # waits, shown as queued, until `sync` reports it started (a cluster task).
+    running_when_launched = True
+
+    def slots(self, jobs: int, runs: int) -> int:
+        """Attempts in flight at most, for `jobs` runs at once and `runs` runs in all."""
+        return jobs
+
+    def session(self, state: GridState) -> contextlib.AbstractContextManager[object]:
+        """Held while the executor runs: whatever must exist while attempts do."""
+        return contextlib.nullcontext()
+
+    def launch(self, run: RunState, run_dir: RunDir, state: GridState) -> Attempt:
+        """Start an attempt at `run` (spec.json written); OSError if it cannot start."""
+        raise NotImplementedError
+
+    def poll(self) -> None:
+        """Before the executor asks its attempts whether they ended."""
+
+    def sync(self) -> list[str]:
+        """Bring the runs' files up to date (a refresh, and before a run is finished);
+        the ids of runs whose launched attempts started training since the last call."""
+        return []
+
+    def ended(self, run: RunState, attempt: Attempt) -> None:
+        """The attempt at `run` ended: before its result is read (or written)."""
+
+    def where(self) -> str:
+        """Where the runs train, beside the device in the live view ("" for here)."""
+        return ""
+
+
+class LocalLauncher(Launcher):
+    """Each attempt a worker subprocess on this machine (`worker` makes its argv),
+    on the GPU the executor picked (CUDA_VISIBLE_DEVICES), or with its share of
+    the CPU's cores when several train at once."""
+
+    def __init__(self, worker: WorkerCommand | None = None) -> None:
+        self.worker = worker or rethink_worker
+
+    def launch(self, run: RunState, run_dir: RunDir, state: GridState) -> Attempt:
+        argv = self.worker(run_dir.spec_path, state.grid_dir, state.backend)
+        env = worker_env(state.backend)
+        if run.gpu is not None:
+            env["CUDA_VISIBLE_DEVICES"] = run.gpu
+        elif state.jobs > 1:
+            share_cpus(env, state.jobs)
+        return WorkerProcess(start_worker(argv, env, run_dir.path / WORKER_LOG))
+
 
 class WorkerProcess:
     """A worker subprocess on this machine, leading its own process group."""
@@ -238,6 +305,10 @@ class WorkerProcess:
 
     def kill(self) -> None:
         _signal_group(self.proc, signal.SIGKILL)
+
+    @property
+    def error(self) -> None:
+        return None
 
 
 def initial_state(grid_dir: Path, specs: Sequence[RunSpec], backend: str) -> GridState:
@@ -263,11 +334,10 @@ def exit_code(state: GridState) -> int:
 class Executor:
     """Runs the queued runs of a grid, `jobs` at a time, until all end or a stop.
 
-    Subclasses start runs elsewhere by overriding `_spawn` (one `Attempt` per
-    run); the loop, the stop policy, the state and the reporter are shared.
+    `launcher` starts each attempt (default: `LocalLauncher`, worker processes
+    here); the loop, the stop policy, the state and the reporter are the same
+    for every launcher.
     """
-
-    TICK_S = 0.05  # how often finished workers are noticed
 
     def __init__(
         self,
@@ -277,7 +347,7 @@ class Executor:
         backend: str,
         jobs: int = 1,
         gpus: Sequence[str] = (),
-        worker: WorkerCommand = rethink_worker,
+        launcher: Launcher | None = None,
         reporter: Reporter | None = None,
         refresh_s: float = 0.5,
         stop_timeout_s: float = 120.0,
@@ -287,20 +357,25 @@ class Executor:
         self.grid_dir = Path(grid_dir)
         self.state = initial_state(self.grid_dir, specs, backend)
         self.state.jobs, self.state.gpus = jobs, tuple(gpus)
-        self.worker = worker
+        self.launcher = launcher or LocalLauncher()
         self.reporter: Reporter = reporter or Reporter()
         self.refresh_s = refresh_s
         self.stop_timeout_s = stop_timeout_s
-        self.slots = jobs  # attempts in flight at most
+        self.slots = self.launcher.slots(jobs, len(specs))  # attempts in flight at most
         self._procs: dict[str, Attempt] = {}  # run id -> its attempt in flight
         self._interrupted: dict[str, float] = {}  # run id -> when last sent SIGINT
         self._stop_at: float | None = None  # monotonic time of the first stop request
         self._force = False  # second stop request: kill now
+        self._device = ""  # from a run's env.json
 
     # ---- the loop -----------------------------------------------------------------
 
     def run(self) -> GridState:
         """Train until every queued run has ended, or until stopped; return the final state."""
+        with self.launcher.session(self.state):
+            return self._loop()
+
+    def _loop(self) -> GridState:
         state = self.state
         self._find_device()
         self.reporter.start(state)
@@ -319,7 +394,7 @@ class Executor:
                     self._refresh()
                     self.reporter.update(state)
                     next_refresh = time.monotonic() + self.refresh_s
-                time.sleep(self.TICK_S)
+                time.sleep(self.launcher.tick_s)
         except BaseException:
             self.request_stop()
             self._drain()
@@ -356,7 +431,7 @@ class Executor:
         return restore
 
     def _queued(self) -> list[RunState]:
-        """Runs still to start (a submitted attempt may show `queued` until it runs)."""
+        """Runs still to start (a launched attempt may show `queued` until it runs)."""
         return [
             r for r in self.state.runs if r.status == Status.QUEUED and r.run_id not in self._procs
         ]
@@ -366,11 +441,12 @@ class Executor:
             self._start(run)
 
     def _reap(self) -> None:
+        self.launcher.poll()
         for run_id, attempt in list(self._procs.items()):
             returncode = attempt.poll()
             if returncode is not None:
                 del self._procs[run_id]
-                self._finish(self._run(run_id), returncode)
+                self._finish(self._run(run_id), attempt, returncode)
 
     def _stop_workers(self) -> None:
         assert self._stop_at is not None
@@ -391,7 +467,7 @@ class Executor:
             self._stop_workers()
             if time.monotonic() > deadline:
                 self._force = True
-            time.sleep(self.TICK_S)
+            time.sleep(self.launcher.tick_s)
             self._reap()
 
     def _run(self, run_id: str) -> RunState:
@@ -410,25 +486,14 @@ class Executor:
         run.started, run.finished = time.time(), None
         run.gpu = self._pick_gpu()
         try:
-            self._procs[run.run_id] = self._spawn(run, rd)
+            self._procs[run.run_id] = self.launcher.launch(run, rd, self.state)
         except OSError as e:
             self._record_failure(run, f"worker could not start: {e}")
             return
-        self._spawned(run)
-
-    def _spawned(self, run: RunState) -> None:
-        """The attempt of `run` is on its way (a local worker: running now)."""
-        self.reporter.run_started(self.state, run)
-
-    def _spawn(self, run: RunState, rd: RunDir) -> Attempt:
-        """Start the worker of `run` in its own process group; OSError if it cannot start."""
-        argv = self.worker(rd.spec_path, self.grid_dir, self.state.backend)
-        env = worker_env(self.state.backend)
-        if run.gpu is not None:
-            env["CUDA_VISIBLE_DEVICES"] = run.gpu
-        elif self.state.jobs > 1:
-            share_cpus(env, self.state.jobs)
-        return WorkerProcess(start_worker(argv, env, rd.path / WORKER_LOG))
+        if self.launcher.running_when_launched:
+            self.reporter.run_started(self.state, run)
+        else:  # queued until the launcher says it trains
+            run.status, run.started = Status.QUEUED, None
 
     def _pick_gpu(self) -> str | None:
         gpus = self.state.gpus
@@ -437,12 +502,23 @@ class Executor:
         busy = [r.gpu for r in self.state.runs if r.status == Status.RUNNING]
         return min(gpus, key=lambda g: (busy.count(g), gpus.index(g)))
 
-    def _finish(self, run: RunState, returncode: int) -> None:
+    def _sync(self) -> None:
+        for run_id in self.launcher.sync():  # runs of attempts not yet ended
+            run = self._run(run_id)
+            if run.status == Status.QUEUED:
+                run.status, run.started = Status.RUNNING, time.time()
+                self.reporter.run_started(self.state, run)
+
+    def _finish(self, run: RunState, attempt: Attempt, returncode: int) -> None:
+        self._sync()  # the last files, and the start of a run that ended between polls
+        self.launcher.ended(run, attempt)
+        if run.status == Status.QUEUED and self._stop_at is not None:
+            return  # stopped before it started: still queued, nothing written
         rd = RunDir(self.grid_dir / run.run_id)
         run.progress = rd.progress() or run.progress
         result = rd.result()
         if result is None or result.get("status") not in FINAL:
-            why = self._why_no_result(run, returncode)
+            why = attempt.error or _exit_reason(returncode)
             tail = _log_tail(rd.path / WORKER_LOG)
             error = f"{why}; last output: {tail}" if tail else why
             if self._stop_at is not None:  # killed while stopping: resumable like `stopped`
@@ -452,10 +528,6 @@ class Executor:
         run.result, run.status, run.finished = result, Status(result["status"]), time.time()
         self._find_device()
         self.reporter.run_finished(self.state, run)
-
-    def _why_no_result(self, run: RunState, returncode: int) -> str:
-        """Why an attempt ended without writing result.json, for the one written here."""
-        return _exit_reason(returncode)
 
     def _record_failure(self, run: RunState, error: str) -> None:
         run.result = self._write_result(run, Status.FAILED, error)
@@ -470,20 +542,22 @@ class Executor:
         return result
 
     def _refresh(self) -> None:
+        self._sync()
         for run in self.state.runs:
             if run.status == Status.RUNNING:
                 run.progress = RunDir(self.grid_dir / run.run_id).progress() or run.progress
         self._find_device()
 
     def _find_device(self) -> None:
-        if self.state.device:
-            return
-        for run in self.state.runs:
-            if run.status != Status.QUEUED:
-                env = RunDir(self.grid_dir / run.run_id).env()
-                if env and env.get("device"):
-                    self.state.device = str(env["device"])
-                    return
+        """The device of the runs (a run's env.json), with where they train."""
+        if not self._device:
+            for run in self.state.runs:
+                if run.status != Status.QUEUED:
+                    env = RunDir(self.grid_dir / run.run_id).env()
+                    if env and env.get("device"):
+                        self._device = str(env["device"])
+                        break
+        self.state.device = " · ".join(x for x in (self._device, self.launcher.where()) if x)
 
 
 def start_worker(

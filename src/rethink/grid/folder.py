@@ -25,6 +25,8 @@ from typing import TYPE_CHECKING, Any
 from rethink.grid.executor import (
     Executor,
     GridState,
+    Launcher,
+    LocalLauncher,
     Reporter,
     WorkerCommand,
     exit_code,
@@ -184,13 +186,13 @@ def _execute(
         import os
 
         n = jobs or auto_jobs(gpus, os.cpu_count() or 1)
-        return Executor(
-            folder, specs, backend=backend, jobs=n, gpus=gpus, worker=worker, reporter=reporter
-        ).run()
-    from rethink.grid.ray.cluster import RayExecutor
+        launcher: Launcher = LocalLauncher(worker)
+    else:
+        from rethink.grid.ray.cluster import RayLauncher
 
-    return RayExecutor(
-        folder, specs, backend=backend, cluster=cluster, jobs=jobs, worker=worker, reporter=reporter
+        n, launcher = max(1, cluster.capacity), RayLauncher(cluster, worker=worker, in_flight=jobs)
+    return Executor(
+        folder, specs, backend=backend, jobs=n, gpus=gpus, launcher=launcher, reporter=reporter
     ).run()
 
 

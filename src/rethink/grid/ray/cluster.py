@@ -1,12 +1,14 @@
 """Trains a grid's runs on a Ray cluster: one Ray task per run, the same workers, the same folder.
 
     cluster = connect("10.0.0.1:6379", gpus_per_run=0.5)   # ClusterError: one line, no hang
-    state = RayExecutor(grid_dir, specs, backend="jax", cluster=cluster, reporter=r).run()
+    state = Executor(grid_dir, specs, backend="jax", jobs=cluster.capacity,
+                     launcher=RayLauncher(cluster), reporter=r).run()
 
 This is the one module that imports Ray, and only inside its functions, when a
-grid runs with `--executor ray`. `RayExecutor` is `rethink.grid.executor.Executor`
-with another `_spawn`: the loop, the stop policy, the state, the live table,
-the resume policy and the exit codes are the local executor's.
+grid runs with `--executor ray`. `RayLauncher` is the launcher of
+`rethink.grid.executor.Executor` that starts each attempt as a Ray task: the
+loop, the stop policy, the state, the live table, the resume policy and the
+exit codes are the executor's, as for a local grid.
 
 Each run is one Ray task asking for `gpus_per_run` GPUs (a fraction shares a
 GPU) and `cpus_per_run` CPUs. The task carries the run's spec, the backend
@@ -48,7 +50,7 @@ import shutil
 import socket
 import tempfile
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -56,9 +58,8 @@ from typing import Any
 from rethink.grid.executor import (
     WORKER_LOG,
     Attempt,
-    Executor,
     GridState,
-    Reporter,
+    Launcher,
     RunState,
     WorkerCommand,
     WorkerProcess,
@@ -77,8 +78,6 @@ from rethink.grid.shipping import (
     signature,
 )
 from rethink.run.folder import CHECKPOINT, SPEC, RunDir, write_json
-from rethink.spec import RunSpec
-from rethink.train.outcome import Status
 
 MARKER = ".rethink-cluster"  # in the grid folder while a Ray grid runs: a random token
 PUSH_EVERY_S = 1.0  # how often a shipping task sends what changed
@@ -321,7 +320,7 @@ class _RemoteBoard:
 
 
 def _task(job: Job, board: Any) -> dict[str, Any]:
-    """The Ray task of one run (made remote in `RayExecutor.run`)."""
+    """The Ray task of one run (made remote in `RayLauncher.session`)."""
     return run_attempt(job, _RemoteBoard(board), this_node())
 
 
@@ -373,46 +372,51 @@ class RayAttempt:
                 ray.cancel(self.ref, force=True)
 
 
-class RayExecutor(Executor):
-    """The grid's executor with each run a Ray task (see the module docstring)."""
+class RayLauncher(Launcher):
+    """The executor's attempts as Ray tasks (see the module docstring).
 
-    TICK_S = 0.2
+    `in_flight`: runs handed to the cluster at once (default: all of them; Ray
+    queues those that do not fit). `ship`: always ship files back, even where
+    the grid folder is visible (default: RETHINK_RAY_FILES=ship).
+    """
+
+    tick_s = 0.2
+    running_when_launched = False  # queued until its task reports from a node
 
     def __init__(
         self,
-        grid_dir: Path,
-        specs: Sequence[RunSpec],
-        *,
-        backend: str,
         cluster: Cluster,
-        jobs: int | None = None,
-        worker: WorkerCommand = rethink_worker,
-        reporter: Reporter | None = None,
-        refresh_s: float = 0.5,
-        stop_timeout_s: float = 120.0,
+        *,
+        worker: WorkerCommand | None = None,
+        in_flight: int | None = None,
         ship: bool | None = None,
     ) -> None:
-        super().__init__(
-            grid_dir, specs, backend=backend, jobs=max(1, cluster.capacity),
-            worker=worker, reporter=reporter, refresh_s=refresh_s, stop_timeout_s=stop_timeout_s,
-        )  # fmt: skip
         self.cluster = cluster
-        self.slots = jobs if jobs is not None else max(1, len(specs))  # Ray queues the rest
+        self.worker = worker or rethink_worker
+        self.in_flight = in_flight
         self.ship = os.environ.get("RETHINK_RAY_FILES") == "ship" if ship is None else ship
-        self._root = self.grid_dir.resolve()
         self._token = secrets.token_hex(16)
+        self._root = Path()
         self._board: Any = None
         self._remote: Any = None
         self._since = 0
         self._attempts: dict[str, RayAttempt] = {}
         self._nodes: dict[str, dict[str, Any]] = {}  # run id -> node of its latest attempt
         self._seeded: dict[str, Signature | None] = {}  # run id -> checkpoint the board has
-        self._device_known = False
 
-    def run(self) -> GridState:
+    def slots(self, jobs: int, runs: int) -> int:
+        return self.in_flight if self.in_flight is not None else max(1, runs)
+
+    def where(self) -> str:
+        return self.cluster.describe()
+
+    @contextlib.contextmanager
+    def session(self, state: GridState) -> Iterator[object]:
+        """The board actor on the driver's node, the remote task, the grid's marker."""
         import ray
         from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 
+        self._root = state.grid_dir.resolve()
         options: dict[str, Any] = {"num_cpus": 0, "max_restarts": 0}
         try:  # on the driver's node, which lives as long as the grid does
             here = ray.get_runtime_context().get_node_id()
@@ -429,26 +433,24 @@ class RayExecutor(Executor):
         marker = self._root / MARKER
         marker.write_text(self._token + "\n")
         try:
-            return super().run()
+            yield self
         finally:
             marker.unlink(missing_ok=True)
             with contextlib.suppress(Exception):
                 ray.kill(self._board)
 
-    def _spawn(self, run: RunState, rd: RunDir) -> Attempt:
+    def launch(self, run: RunState, run_dir: RunDir, state: GridState) -> Attempt:
         self._seed(run.run_id)
         job = Job(
-            run_id=run.run_id, spec=run.spec.to_dict(), backend=self.state.backend,
+            run_id=run.run_id, spec=run.spec.to_dict(), backend=state.backend,
             grid_dir=str(self._root), token=self._token, worker=self.worker, ship=self.ship,
         )  # fmt: skip
         attempt = RayAttempt(self._remote.remote(job, self._board))
         self._attempts[run.run_id] = attempt
         return attempt
 
-    def _spawned(self, run: RunState) -> None:
-        run.status, run.started = Status.QUEUED, None  # until the board says it runs on a node
-
-    def _reap(self) -> None:
+    def poll(self) -> None:
+        """Collect the outcome of every task that has finished."""
         import ray
 
         pending = {a.ref: a for a in self._attempts.values() if a.returncode is None}
@@ -456,15 +458,11 @@ class RayExecutor(Executor):
             ready, _ = ray.wait(list(pending), num_returns=len(pending), timeout=0)
             for ref in ready:
                 pending[ref].collect()
-        super()._reap()
 
-    def _refresh(self) -> None:
-        self._sync()
-        super()._refresh()
-
-    def _sync(self) -> None:
-        """Write what the nodes shipped; mark runs that started; hand the board newer
-        checkpoints that appeared in the grid folder (tasks writing it in place)."""
+    def sync(self) -> list[str]:
+        """Write what the nodes shipped; hand the board newer checkpoints that
+        appeared in the grid folder (tasks writing it in place); the runs whose
+        tasks reported from a node since the last call."""
         import ray
 
         try:
@@ -472,54 +470,31 @@ class RayExecutor(Executor):
                 self._board.changes.remote(self._since), timeout=BOARD_TIMEOUT_S
             )
         except ray.exceptions.RayError:
-            return  # the board is gone: what the folder holds is what there is
+            return []  # the board is gone: what the folder holds is what there is
         self._since = version
         for run_id, named in files.items():
             run_dir = self._root / run_id
             apply_files(run_dir, named)
             if CHECKPOINT in named:
                 self._seeded[run_id] = signature(run_dir / CHECKPOINT)
-        for run_id, node in starts.items():
-            self._nodes[run_id] = node
-            run = self._run(run_id)
-            if run.run_id in self._attempts and run.status == Status.QUEUED:
-                run.status, run.started = Status.RUNNING, time.time()
-                self.reporter.run_started(self.state, run)
-        for run_id in self._procs:
+        self._nodes.update(starts)
+        for run_id in self._attempts:
             if signature(self._root / run_id / CHECKPOINT) != self._seeded.get(run_id):
                 self._seed(run_id)
+        return [run_id for run_id in starts if run_id in self._attempts]
 
     def _seed(self, run_id: str) -> None:
         run_dir = self._root / run_id
         self._seeded[run_id] = signature(run_dir / CHECKPOINT)
         self._board.seed.remote(run_id, local_files(run_dir))
 
-    def _finish(self, run: RunState, returncode: int) -> None:
-        self._sync()  # the last files, and the start of a run that ended between polls
-        attempt = self._attempts[run.run_id]
-        node = attempt.node or self._nodes.get(run.run_id)
+    def ended(self, run: RunState, attempt: Attempt) -> None:
+        """Forget the run's task; add its node's IP to env.json."""
+        ray_attempt = self._attempts.pop(run.run_id)
+        node = ray_attempt.node or self._nodes.get(run.run_id)
         self._seeded.pop(run.run_id, None)
         self._board.forget.remote(run.run_id)
-        try:
-            if run.status == Status.QUEUED and self._stop_at is not None:
-                return  # cancelled before it started: still queued, nothing written
-            rd = RunDir(self._root / run.run_id)
-            env = rd.env()
-            if env is not None and node is not None and env.get("node") == node.get("node_id"):
-                write_json(rd.env_path, {**env, "node_ip": node.get("node_ip")})
-            super()._finish(run, returncode)
-        finally:
-            del self._attempts[run.run_id]
-
-    def _why_no_result(self, run: RunState, returncode: int) -> str:
-        error = self._attempts[run.run_id].error
-        return error or super()._why_no_result(run, returncode)
-
-    def _find_device(self) -> None:
-        if self._device_known:
-            return
-        self.state.device = ""
-        super()._find_device()
-        self._device_known = bool(self.state.device)
-        where = self.cluster.describe()
-        self.state.device = f"{self.state.device} · {where}" if self.state.device else where
+        rd = RunDir(self._root / run.run_id)
+        env = rd.env()
+        if env is not None and node is not None and env.get("node") == node.get("node_id"):
+            write_json(rd.env_path, {**env, "node_ip": node.get("node_ip")})
