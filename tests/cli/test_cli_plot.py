@@ -109,7 +109,7 @@ def test_report_json_on_stdout(grid: Path) -> None:
     data = json.loads(result.stdout)
     statuses = sorted(r["status"] for r in data["runs"])
     assert statuses == ["completed"] * 5 + ["incomplete"]
-    assert len(data["claims"]) == 7 and data["paper"]["table1"]
+    assert len(data["claims"]) == 9 and data["paper"]["table1"]
     assert data["protocol"].startswith("not the paper's protocol")
     assert all(r["protocol_deviations"] for r in data["runs"])
     assert not (grid / "report.md").exists()

@@ -12,6 +12,7 @@ import pytest
 from rethink.grid.spec import (
     PAPER_CORRUPTIONS,
     PRESETS,
+    TABLE1_WEIGHT_DECAY,
     GridError,
     GridSpec,
     difference,
@@ -87,6 +88,24 @@ def test_table1_follows_the_rows_of_the_table() -> None:
     assert ("alexnet", "true_labels", True, True) in rows
     assert ("alexnet", "true_labels", True, False) in rows
     assert len(rows) == 19
+
+
+def test_regularized_is_random_labels_with_weight_decay_on_the_papers_protocol() -> None:
+    specs = expand(PRESETS["regularized"])
+    assert sorted(s.model for s in specs) == ["alexnet", "inception", "mlp_1x512", "mlp_3x512"]
+    assert {s.corruption for s in specs} == {"random_labels"}
+    assert {s.weight_decay for s in specs} == {TABLE1_WEIGHT_DECAY}
+    assert not any(s.augment for s in specs)
+    protocol = RunSpec(model="alexnet")  # everything else is the protocol's default
+    for s in specs:
+        assert (s.steps, s.batch_size, s.train_subset) == (
+            protocol.steps,
+            protocol.batch_size,
+            protocol.train_subset,
+        )
+    # --weight-decay overrides it, as for table1.
+    changed = expand(select(PRESETS["regularized"], overrides={"weight_decay": 1e-3}))
+    assert {s.weight_decay for s in changed} == {1e-3}
 
 
 def test_selection_and_training_flags_override_the_preset() -> None:

@@ -25,6 +25,7 @@ from rethink.results.report import (
     SUPPORTED,
     WINDOW_MARK,
     build_report,
+    claim_alexnet_weight_decay,
     claim_batchnorm,
     claim_early_stopping,
     claim_fitted,
@@ -32,6 +33,7 @@ from rethink.results.report import (
     claim_slow_start,
     claim_test_error,
     claim_time_to_fit,
+    claim_weight_decay_memorizes,
     protocol_deviations,
     slowdowns,
     table1,
@@ -382,6 +384,54 @@ def test_regularized_runs_have_their_own_verdict(tmp_path: Path, grid: list[RunS
     assert claim_regularized_fit(grid).verdict == NOT_ENOUGH
 
 
+def _regularized(root: Path, accs: dict[str, float], **kw: Any) -> list[RunSummary]:
+    """The regularized preset's runs (random labels, weight decay) ending at `accs`."""
+    for model, acc in accs.items():
+        spec = paper_spec(model, "random_labels", weight_decay=5e-4, **kw)
+        write_run(root, spec, plateau=700, fit_step=None, test_acc=0.1, train_acc=acc)
+    return _load(root)
+
+
+def test_weight_decay_does_not_stop_memorization_verdicts(
+    tmp_path: Path, grid: list[RunSummary]
+) -> None:
+    # The paper's outcome: the others fit, AlexNet does not converge.
+    runs = _regularized(
+        tmp_path / "paper",
+        {"inception": 1.0, "mlp_1x512": 0.998, "mlp_3x512": 1.0, "alexnet": 0.12},
+    )
+    c = claim_weight_decay_memorizes(grid + runs)  # the plain runs are not counted
+    assert c.verdict == SUPPORTED
+    assert "weight decay used: 0.0005" in c.evidence
+    assert "mlp_1x512 with weight decay 0.0005 1/1" in c.evidence and "alexnet" not in c.evidence
+    a = claim_alexnet_weight_decay(grid + runs)
+    assert a.verdict == SUPPORTED
+    assert "alexnet-random_labels-wd0.0005-s0: not fitted (12.00%" in a.evidence
+    # The opposite outcomes.
+    runs = _regularized(tmp_path / "other", {"mlp_3x512": 0.6, "alexnet": 1.0})
+    c = claim_weight_decay_memorizes(runs)
+    assert (
+        c.verdict == NOT_SUPPORTED and "did not fit: mlp_3x512-random_labels-wd0.0005" in c.evidence
+    )
+    assert claim_alexnet_weight_decay(runs).verdict == NOT_SUPPORTED
+    # A diverged AlexNet did not converge either.
+    diverged = tmp_path / "diverged"
+    write_run(diverged, paper_spec("alexnet", "random_labels", weight_decay=5e-4), diverge_at=300)
+    a = claim_alexnet_weight_decay(_load(diverged))
+    assert a.verdict == SUPPORTED and ": diverged" in a.evidence
+    # Not enough: only plain runs, or runs off the protocol.
+    assert claim_weight_decay_memorizes(grid).verdict == NOT_ENOUGH
+    assert claim_alexnet_weight_decay(grid).verdict == NOT_ENOUGH
+    small = _regularized(tmp_path / "small", {"alexnet": 0.1, "inception": 1.0}, steps=500)
+    assert claim_weight_decay_memorizes(small).verdict == NOT_ENOUGH
+    assert claim_alexnet_weight_decay(small).verdict == NOT_ENOUGH
+    # Unfinished AlexNet runs are not counted.
+    unfinished = tmp_path / "unfinished"
+    write_run(unfinished, paper_spec("alexnet", "random_labels", weight_decay=5e-4), stop_at=300)
+    a = claim_alexnet_weight_decay(_load(unfinished))
+    assert a.verdict == NOT_ENOUGH and "not counted" in a.evidence
+
+
 def test_time_to_fit_verdict(tmp_path: Path, sweep: list[RunSummary]) -> None:
     c = claim_time_to_fit(sweep)
     assert c.verdict == SUPPORTED
@@ -512,7 +562,7 @@ def test_report_renders_markdown_json_and_rich(grid: list[RunSummary]) -> None:
     assert len(data["runs"]) == len(grid)
     assert data["protocol"] == report.protocol and data["rules"]["max_slowdown"] == MAX_SLOWDOWN
     verdicts = {c["claim"].split(" ")[0]: c["verdict"] for c in data["claims"]}
-    assert len(data["claims"]) == 7 and set(verdicts.values()) == {SUPPORTED, NOT_ENOUGH}
+    assert len(data["claims"]) == 9 and set(verdicts.values()) == {SUPPORTED, NOT_ENOUGH}
     assert verdicts["With"] == NOT_ENOUGH  # no run with weight decay or random crop
     assert verdicts["BatchNorm"] == verdicts["Early"] == NOT_ENOUGH  # no Inception runs
     assert data["rules"]["early_stopping_max_gain_points"] == EARLY_STOP_MAX_GAIN

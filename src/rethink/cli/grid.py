@@ -72,6 +72,7 @@ class Preset(StrEnum):
     fig1b = "fig1b"
     table1 = "table1"
     fig2 = "fig2"
+    regularized = "regularized"
 
 
 _PRESETS_HELP = "; ".join(f"{k}: {v}" for k, v in PRESET_HELP.items())

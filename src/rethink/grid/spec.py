@@ -205,6 +205,14 @@ PRESETS: dict[str, GridSpec] = {
     # Figure 2(b) (section 3.1): Inception with and without BatchNorm on the true
     # labels, no weight decay, no augmentation, the paper's protocol.
     "fig2": GridSpec(models=("inception", "inception_no_bn"), corruptions=("true_labels",)),
+    # Section 3: regularizers do not stop memorization. Random labels with weight
+    # decay (in the base, so --weight-decay changes it): Inception and the MLPs
+    # still fit them, AlexNet fails to converge.
+    "regularized": GridSpec(
+        models=("inception", "alexnet", "mlp_1x512", "mlp_3x512"),
+        corruptions=("random_labels",),
+        base={"weight_decay": TABLE1_WEIGHT_DECAY},
+    ),
 }
 
 PRESET_HELP = {
@@ -213,6 +221,7 @@ PRESET_HELP = {
     "fig1b": "Inception, AlexNet, MLP 1x512 x label-corruption levels 0..1, stop at fit",
     "table1": "Table 1: each model with/without weight decay and random crop, + random labels",
     "fig2": "Figure 2(b): Inception with and without BatchNorm on true labels (2 runs)",
+    "regularized": "section 3: random labels with weight decay, Inception, AlexNet, both MLPs",
 }
 
 

@@ -501,6 +501,81 @@ def claim_regularized_fit(runs: Sequence[RunSummary]) -> Claim:
     return Claim(claim, verdict, f"{used}; {evidence}")
 
 
+def _decays_used(runs: Sequence[RunSummary]) -> str:
+    decays = sorted({r.spec.weight_decay_gradient for r in runs if r.weight_decay > 0})
+    return (
+        "weight decay used: "
+        + ", ".join(f"{d:g}" for d in decays)
+        + " (adds wd * w to the gradient of conv/dense kernels; the paper gives no value)"
+    )
+
+
+def _regularized_random(runs: Sequence[RunSummary], alexnet: bool) -> list[RunSummary]:
+    """Protocol runs on random labels with weight decay (no augmentation), of AlexNet or
+    of the other models."""
+    return [
+        r
+        for r in runs
+        if r.corruption == "random_labels"
+        and r.weight_decay > 0
+        and not r.augment
+        and (r.model == "alexnet") == alexnet
+        and on_protocol(r)
+    ]
+
+
+def claim_weight_decay_memorizes(runs: Sequence[RunSummary]) -> Claim:
+    """Section 3: with weight decay, Inception and the MLPs still fit random labels."""
+    claim = (
+        "Regularizers do not stop memorization: with weight decay, Inception and the MLPs "
+        "still fit random labels (section 3)."
+    )
+    chosen = _regularized_random(runs, alexnet=False)
+    if not chosen:
+        return Claim(
+            claim,
+            NOT_ENOUGH,
+            "no run on random labels with weight decay (other than AlexNet) on the paper's "
+            "protocol (the regularized preset has them)",
+        )
+    verdict, evidence = _fit_evidence(chosen, lambda r: r.model + _regularizers(r))
+    return Claim(claim, verdict, f"{_decays_used(chosen)}; {evidence}")
+
+
+def claim_alexnet_weight_decay(runs: Sequence[RunSummary]) -> Claim:
+    """Section 3: AlexNet with weight decay fails to converge on random labels."""
+    claim = (
+        "AlexNet with weight decay fails to converge on random labels (section 3; without "
+        "it, Table 1: 99.82% training accuracy)."
+    )
+    chosen = _regularized_random(runs, alexnet=True)
+    outcomes = [(r, fit_outcome(r)) for r in sorted(chosen, key=lambda r: r.seed)]
+    decided = [(r, o) for r, o in outcomes if o in (FITTED, NOT_FITTED, Status.DIVERGED)]
+    others = [f"{r.run_id} ({o})" for r, o in outcomes if (r, o) not in decided]
+    not_counted = "; not counted: " + ", ".join(others) if others else ""
+    if not decided:
+        return Claim(
+            claim,
+            NOT_ENOUGH,
+            "no finished AlexNet run on random labels with weight decay on the paper's "
+            f"protocol (the regularized preset has one){not_counted}",
+        )
+    parts = []
+    for r, o in decided:
+        final_loss = r.train_loss if r.train_loss is not None else r.window_train_loss
+        loss = "" if final_loss is None else f", training loss {final_loss:.3f}"
+        parts.append(
+            f"{r.run_id}: {o}" + ("" if o == Status.DIVERGED else f" ({train_acc_text(r)}{loss})")
+        )
+    fitted = [r for r, o in decided if o == FITTED]
+    rule = (
+        f"fails to converge: does not fit (training accuracy below {FIT_DEFAULT:g}%) "
+        "or diverges by the end of its steps"
+    )
+    evidence = f"{_decays_used(chosen)}; {rule}; " + "; ".join(parts) + not_counted
+    return Claim(claim, NOT_SUPPORTED if fitted else SUPPORTED, evidence)
+
+
 def claim_time_to_fit(runs: Sequence[RunSummary]) -> Claim:
     """Figure 1b: time to fit grows only by a small constant factor (<= MAX_SLOWDOWN)."""
     claim = (
@@ -806,6 +881,8 @@ def build_report(
     claims = [
         claim_fitted(runs),
         claim_regularized_fit(runs),
+        claim_weight_decay_memorizes(runs),
+        claim_alexnet_weight_decay(runs),
         claim_time_to_fit(runs),
         claim_slow_start(runs),
         claim_test_error(runs),
