@@ -410,3 +410,40 @@ def test_visible_gpus_counts_nvidia_smi(monkeypatch: pytest.MonkeyPatch, tmp_pat
     assert visible_gpus() == ("0", "1")
     tool.write_text("#!/bin/sh\necho 'NVIDIA-SMI has failed' >&2\nexit 9\n")
     assert visible_gpus() == ()
+
+
+def _fake_nvidia_smi(monkeypatch: pytest.MonkeyPatch, folder: Path) -> None:
+    """Two NVIDIA GPUs seen by nvidia-smi (a script on PATH) that no framework here sees."""
+    folder.mkdir()
+    tool = folder / "nvidia-smi"
+    tool.write_text("#!/bin/sh\necho 'GPU 0: NVIDIA H100 (UUID: a)'\necho 'GPU 1: NVIDIA H100'\n")
+    tool.chmod(0o755)
+    monkeypatch.delenv("CUDA_VISIBLE_DEVICES", raising=False)
+    monkeypatch.setenv("PATH", f"{folder}{os.pathsep}{os.environ['PATH']}")
+
+
+def test_gpu_unseen_warning_only_for_a_cpu_backend_beside_gpus() -> None:
+    from rethink.run.environment import gpu_unseen_warning
+
+    assert gpu_unseen_warning("jax", "CPU", ()) is None  # a CPU machine
+    assert gpu_unseen_warning("jax", "NVIDIA H100", ("0",)) is None  # the backend sees it
+    line = gpu_unseen_warning("jax", "CPU", ("0", "1"))
+    assert line is not None and "\n" not in line
+    assert "2 NVIDIA GPU(s) visible" in line and "jax backend" in line
+    assert "pip install 'rethink-generalization[jax-cuda12]'" in line
+    assert "[tensorflow-cuda]" in (gpu_unseen_warning("tensorflow", "CPU", ("0",)) or "")
+
+
+def test_a_grid_warns_once_when_the_backend_does_not_see_the_gpus(
+    fake: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    backend = os.environ.get("KERAS_BACKEND", "jax")
+    _fake_nvidia_smi(monkeypatch, fake.parent / "bin")
+    code, out = grid(
+        "--preset", "smoke", "--models", "mlp_1x512", "--corruptions", "true_labels",
+        "--backend", backend, "--out", "g",
+    )  # fmt: skip
+    assert code == 0, out
+    # The probe ran the real backend in a subprocess: it sees no GPU on this machine.
+    assert out.count("warning: 2 NVIDIA GPU(s) visible") == 1
+    assert f"the {backend} backend sees none" in out

@@ -43,7 +43,7 @@ def test_unknown_backend_is_a_one_line_error() -> None:
 def test_uninstalled_backend_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(backend, "installed", lambda name: name != "jax")
     monkeypatch.delitem(sys.modules, "keras", raising=False)
-    with pytest.raises(backend.BackendError, match=r"pip install 'rethink\[jax\]'"):
+    with pytest.raises(backend.BackendError, match=r"pip install 'rethink-generalization\[jax\]'"):
         backend.select("jax")
 
 

@@ -267,3 +267,22 @@ def test_resuming_a_run_folder_of_rethink_0_1_keeps_its_penalty_and_crop(
     assert stored["weight_decay"] == 5e-4
     result = run.result()
     assert result is not None and result["status"] == "completed" and result["format"] == 2
+
+
+@pytest.mark.slow
+def test_a_run_warns_when_its_backend_does_not_see_the_gpus(
+    cifar_archive: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    tools = tmp_path / "bin"
+    tools.mkdir()
+    (tools / "nvidia-smi").write_text("#!/bin/sh\necho 'GPU 0: NVIDIA H100 (UUID: a)'\n")
+    (tools / "nvidia-smi").chmod(0o755)
+    monkeypatch.delenv("CUDA_VISIBLE_DEVICES", raising=False)
+    monkeypatch.setenv("PATH", f"{tools}{os.pathsep}{os.environ['PATH']}")
+    code, out = rethink(
+        "run", "--model", "mlp_1x512", "--steps", "2", "--data", str(cifar_archive),
+        "--out", str(tmp_path / "out"), "--quiet", *QUICK,
+    )  # fmt: skip
+    assert code == 0, out
+    assert out.count("warning: 1 NVIDIA GPU(s) visible") == 1
+    assert RunDir(tmp_path / "out" / "mlp_1x512-true_labels-s0").env()["device"] == "CPU"

@@ -48,7 +48,7 @@ def skip_reason() -> str | None:
     try:
         import ray  # noqa: F401
     except ImportError:
-        return "Ray is not installed (pip install 'rethink[ray]')"
+        return "Ray is not installed (pip install 'rethink-generalization[ray]')"
     if not (Path(sys.executable).parent / "ray").is_file():
         return "the `ray` command is not installed beside this Python"
     for tool in ("unshare", "nsenter", "ip"):

@@ -12,6 +12,7 @@ from rich import box
 from rich.console import Console
 from rich.table import Table
 
+from rethink import install_hint
 from rethink.cli import (
     GivenLoopOption,
     GivenTorchCompileOption,
@@ -171,9 +172,7 @@ def bench_command(
     # Without --backends the default holds the installed ones only.
     for name in settings.backends:
         if not installed(name):
-            fail(
-                f"backend {name!r} is not installed; install it with pip install 'rethink[{name}]'"
-            )
+            fail(f"backend {name!r} is not installed; install it with {install_hint(name)}")
     target = json_path if json_path is not None else out / "bench.json"
     try:  # before minutes of measuring, not after
         target.parent.mkdir(parents=True, exist_ok=True)

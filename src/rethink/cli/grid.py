@@ -25,6 +25,7 @@ from rethink.cli import (
     StepsOption,
     app,
     console,
+    err_console,
     fail,
     make_engine,
     use_backend,
@@ -284,6 +285,12 @@ def grid_command(
     # The grid process trains nothing: the backend is for its workers.
     name = use_backend(backend or (existing or {}).get("backend"), in_process=False)
     cluster = _connect(address, gpus_per_run, cpus_per_run) if on_ray else None
+    if gpu_list and not on_ray:  # a few seconds, and only where there are GPUs
+        from rethink.run.environment import gpu_unseen_warning, probe_device
+
+        warning = gpu_unseen_warning(name, probe_device(name), gpu_list)
+        if warning:
+            err_console.print(warning, markup=False, highlight=False, soft_wrap=True)
     result = _or_fail(
         lambda: run_grid(
             grid,

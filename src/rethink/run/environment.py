@@ -12,6 +12,7 @@ import shutil
 import socket
 import subprocess
 import sys
+from collections.abc import Sequence
 from importlib import metadata
 from typing import Any
 
@@ -96,3 +97,44 @@ def visible_gpus() -> tuple[str, ...]:
         return ()
     n = sum(1 for line in out.stdout.splitlines() if line.startswith("GPU "))
     return tuple(str(i) for i in range(n)) if out.returncode == 0 else ()
+
+
+# How to get each backend's CUDA build (README, "Install").
+CUDA_INSTALL = {
+    "jax": f"{rethink.install_hint('jax-cuda12')} (or [jax-cuda13])",
+    "tensorflow": rethink.install_hint("tensorflow-cuda"),
+    "torch": "torch's CUDA wheels from its own index (README, Install)",
+}
+
+
+def gpu_unseen_warning(backend: str, device: str | None, gpus: Sequence[str]) -> str | None:
+    """One line when NVIDIA GPUs are visible but `backend` trains on the CPU, else None."""
+    if not gpus or device != "CPU":
+        return None
+    return (
+        f"warning: {len(gpus)} NVIDIA GPU(s) visible (nvidia-smi), but the {backend} backend "
+        f"sees none and trains on the CPU; install its CUDA build: {CUDA_INSTALL[backend]}"
+    )
+
+
+def probe_device(backend: str, timeout_s: float = 120.0) -> str | None:
+    """The device a new process of `backend` trains on (`device_name`), or None if the
+    probe fails; a subprocess, so this process imports no framework."""
+    code = (
+        "import keras; from rethink.run.environment import device_name; "
+        "print(device_name(keras.backend.backend()))"
+    )
+    env = dict(os.environ, KERAS_BACKEND=backend)
+    try:
+        out = subprocess.run(
+            [sys.executable, "-c", code],
+            capture_output=True,
+            text=True,
+            timeout=timeout_s,
+            env=env,
+            check=False,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    lines = out.stdout.strip().splitlines()
+    return lines[-1].strip() if out.returncode == 0 and lines else None

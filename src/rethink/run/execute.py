@@ -15,6 +15,7 @@ import contextlib
 import os
 import signal
 import socket
+import sys
 import time
 import traceback
 from collections.abc import Iterator
@@ -206,7 +207,7 @@ def _train_in_folder(
     engine: Engine,
 ) -> tuple[dict[str, Any], int]:
     from rethink.data.pipeline import prepare
-    from rethink.run.environment import describe_environment
+    from rethink.run.environment import describe_environment, gpu_unseen_warning, visible_gpus
     from rethink.train.backend import enable_compilation_cache
     from rethink.train.loop import train
 
@@ -236,6 +237,9 @@ def _train_in_folder(
     if checkpoint is not None:
         env["resumed_from_step"] = checkpoint.step
     write_json(run.env_path, env)
+    warning = gpu_unseen_warning(backend, str(env["device"]), visible_gpus())
+    if warning:
+        print(warning, file=sys.stderr)
     run.result_path.unlink(missing_ok=True)  # a stopped/failed run is running again
     metrics = MetricsWriter(run.metrics_path, keep_until_step=checkpoint.step if checkpoint else 0)
     observer = FolderObserver(run, metrics, display)

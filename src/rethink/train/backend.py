@@ -18,6 +18,8 @@ import os
 import sys
 from pathlib import Path
 
+from rethink import install_hint
+
 BACKENDS = ("tensorflow", "torch", "jax")
 _PREFERENCE = ("jax", "torch", "tensorflow")
 
@@ -47,15 +49,15 @@ def select(requested: str | None = None, in_process: bool = True) -> tuple[str, 
         found = [b for b in _PREFERENCE if installed(b)]
         if not found:
             raise BackendError(
-                "no Keras backend is installed; install one with "
-                "pip install 'rethink[jax]' (or [torch], [tensorflow])"
+                f"no Keras backend is installed; install one with {install_hint('jax')} "
+                "(or [torch], [tensorflow])"
             )
         name, how = found[0], "first installed"
     if name not in BACKENDS:
         raise BackendError(f"unknown backend {name!r}; choose from {', '.join(BACKENDS)}")
     if not installed(name):
         raise BackendError(
-            f"backend {name!r} is not installed; install it with pip install 'rethink[{name}]'"
+            f"backend {name!r} is not installed; install it with {install_hint(name)}"
         )
     keras = sys.modules.get("keras") if in_process else None
     if keras is not None:

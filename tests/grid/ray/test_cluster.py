@@ -293,7 +293,7 @@ def test_without_ray_the_error_names_the_extra(work: Path, monkeypatch: pytest.M
     monkeypatch.setitem(sys.modules, "ray", None)  # `import ray` fails
     code, out = _invoke("--executor", "ray", "--out", "g", "--address", "10.9.8.7:6379")
     assert code == 2, out
-    assert "pip install 'rethink[ray]'" in out and len(out.strip().splitlines()) == 1
+    assert "pip install 'rethink-generalization[ray]'" in out and len(out.strip().splitlines()) == 1
     assert not (work / "g").exists()
 
 

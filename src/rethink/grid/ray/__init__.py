@@ -3,5 +3,5 @@
     from rethink.grid.ray.cluster import connect, RayLauncher
 
 Importing this package does not import Ray; `connect` does (pip install
-'rethink[ray]'). See docs in the README, "Running a grid on a Ray cluster".
+'rethink-generalization[ray]'). See docs in the README, "Running a grid on a Ray cluster".
 """

@@ -55,6 +55,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from rethink import install_hint
 from rethink.grid.executor import (
     WORKER_LOG,
     Attempt,
@@ -84,7 +85,7 @@ PUSH_EVERY_S = 1.0  # how often a shipping task sends what changed
 TASK_RETRIES = 3  # Ray retries of a task whose node or worker process died
 CONNECT_TIMEOUT_S = 10.0
 BOARD_TIMEOUT_S = 120.0
-INSTALL_HINT = "pip install 'rethink[ray]'"
+INSTALL_HINT = install_hint("ray")
 
 
 class ClusterError(RuntimeError):
