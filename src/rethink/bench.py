@@ -37,7 +37,6 @@ import itertools
 import json
 import os
 import platform
-import resource
 import socket
 import subprocess
 import sys
@@ -212,6 +211,8 @@ def reset_peak_memory(backend: str) -> None:
 def peak_memory(backend: str) -> tuple[int | None, str]:
     """(bytes, what was measured); bytes is None where the framework cannot say."""
     if _on_cpu(backend):
+        import resource  # Unix only: imported where used
+
         rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
         return rss * (1 if sys.platform == "darwin" else 1024), "process peak RSS"
     try:

@@ -3,7 +3,9 @@
     with FolderLock(grid_dir):      # LockError naming the holder if in use
         ...
 
-`fcntl.flock` on `<folder>/.lock`: the operating system drops the lock when
+`fcntl.flock` on `<folder>/.lock` (on Windows `msvcrt.locking` of its first
+byte; both imported only when a lock is taken, so importing rethink works
+everywhere): the operating system drops the lock when
 the holding process ends in any way (kill -9 included), so a crash never
 leaves a folder locked. The file also holds the holder's pid, host and start
 time, for the message only. The descriptor is not inheritable, so worker
@@ -13,10 +15,10 @@ protect a folder shared over NFS by two machines.)
 
 from __future__ import annotations
 
-import fcntl
 import json
 import os
 import socket
+import sys
 from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
@@ -27,6 +29,31 @@ LOCK_FILE = ".lock"
 
 class LockError(RuntimeError):
     """The folder is locked by another process."""
+
+
+def _lock(fd: int) -> None:
+    """Lock `fd` exclusively without waiting; OSError if another process holds it."""
+    if sys.platform == "win32":
+        import msvcrt
+
+        os.lseek(fd, 0, os.SEEK_SET)
+        msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
+    else:
+        import fcntl
+
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+
+
+def _unlock(fd: int) -> None:
+    if sys.platform == "win32":
+        import msvcrt
+
+        os.lseek(fd, 0, os.SEEK_SET)
+        msvcrt.locking(fd, msvcrt.LK_UNLCK, 1)
+    else:
+        import fcntl
+
+        fcntl.flock(fd, fcntl.LOCK_UN)
 
 
 class FolderLock:
@@ -47,7 +74,7 @@ class FolderLock:
             return
         fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)  # non-inheritable
         try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            _lock(fd)
         except OSError:
             os.close(fd)
             raise LockError(
@@ -60,7 +87,8 @@ class FolderLock:
             "started": datetime.now(UTC).isoformat(timespec="seconds"),
         }
         os.ftruncate(fd, 0)
-        os.pwrite(fd, (json.dumps(info) + "\n").encode(), 0)
+        os.lseek(fd, 0, os.SEEK_SET)
+        os.write(fd, (json.dumps(info) + "\n").encode())
         self._fd = fd
 
     def release(self) -> None:
@@ -69,7 +97,7 @@ class FolderLock:
         fd, self._fd = self._fd, None
         try:
             os.ftruncate(fd, 0)  # the info describes a holder only while one holds it
-            fcntl.flock(fd, fcntl.LOCK_UN)
+            _unlock(fd)
         finally:
             os.close(fd)
 

@@ -103,6 +103,32 @@ def test_report_writes_markdown_and_prints_tables(grid: Path, tmp_path: Path) ->
     assert not (grid / "report.md").exists()
 
 
+def test_report_in_a_pipe_is_markdown_and_on_a_terminal_tables(
+    grid: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import io
+
+    from rich.console import Console
+
+    import rethink.cli.plot as plot_cli
+
+    # CliRunner's stdout is no terminal: the report is report.md's text, untouched.
+    result = runner.invoke(cli.app, ["report", str(grid), "--out", str(tmp_path / "pipe")])
+    assert result.exit_code == 0, result.output
+    md = (tmp_path / "pipe" / "report.md").read_text()
+    assert result.stdout.startswith(md.rstrip("\n"))
+    assert "─" not in result.stdout and "\x1b[" not in result.stdout  # no Rich drawing
+    assert "wrote" not in result.stdout and "wrote" in result.stderr
+    # A terminal gets Rich tables.
+    screen = io.StringIO()
+    monkeypatch.setattr(plot_cli, "console", Console(file=screen, force_terminal=True, width=160))
+    result = runner.invoke(cli.app, ["report", str(grid), "--out", str(tmp_path / "tty")])
+    assert result.exit_code == 0, result.output
+    drawn = screen.getvalue()
+    assert "The paper's claims" in drawn and "─" in drawn and "\x1b[" in drawn
+    assert not drawn.lstrip().startswith("# rethink report")
+
+
 def test_report_json_on_stdout(grid: Path) -> None:
     result = runner.invoke(cli.app, ["report", str(grid), "--format", "json"])
     assert result.exit_code == 0, result.output

@@ -22,11 +22,30 @@ app = typer.Typer(
     name="rethink",
     help="Randomization tests of Zhang et al. (ICLR 2017) on any Keras 3 backend.",
     no_args_is_help=True,
-    add_completion=False,
     pretty_exceptions_enable=False,
 )
 console = Console()
 err_console = Console(stderr=True)
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        from rethink import DISTRIBUTION, __version__
+
+        console.print(f"rethink {__version__} ({DISTRIBUTION})", highlight=False)
+        raise typer.Exit()
+
+
+@app.callback()
+def _options(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_print_version, is_eager=True, help="Print the version and exit."
+        ),
+    ] = False,
+) -> None:
+    """Randomization tests of Zhang et al. (ICLR 2017) on any Keras 3 backend."""
 
 BackendOption = Annotated[
     str | None,

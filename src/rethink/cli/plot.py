@@ -142,7 +142,9 @@ def report_command(
     """Compare a grid with the paper: protocol, runs, slowdowns, Table 1, the paper's claims.
 
     Only runs on the paper's protocol are compared with its numbers and judged;
-    the report's header says what protocol the grid ran.
+    the report's header says what protocol the grid ran. On a terminal the
+    tables are drawn; in a pipe or file the report is printed as Markdown
+    (report.md's text).
     """
     grid = _load(folder)
     report = build_report([r.summary for r in grid.runs], str(folder), grid.skipped)
@@ -150,7 +152,12 @@ def report_command(
         sys.stdout.write(json.dumps(_report_dict(report), indent=2, allow_nan=False) + "\n")
         return
     path = (out or folder) / "report.md"
-    write_text_atomically(path, render_markdown(report))
+    markdown = render_markdown(report)
+    write_text_atomically(path, markdown)
+    if not console.is_terminal:  # a pipe or a file: Rich would squeeze the tables to 80 columns
+        sys.stdout.write(markdown.rstrip("\n") + "\n")
+        err_console.print(f"wrote {path}", highlight=False)
+        return
     for part in render_rich(report):  # the header, then the tables
         console.print(part)
     console.print(f"wrote {path}", highlight=False)
