@@ -4,13 +4,24 @@
     grid = load_grid(Path("output_3"))           # Run: summary, curves, metrics rows
     report = build_report([r.summary for r in grid.runs], folder="output_3")
 
-`summary` reads run folders (pure Python/NumPy), `report` compares them with
+`summary` reads run folders (pure Python/NumPy), `frames` loads them into
+pandas DataFrames (pandas imported when called), `report` compares them with
 the paper and judges its claims, `render` writes the report as markdown,
 JSON or Rich tables, `figures` draws the paper's figures (matplotlib,
 imported only by `rethink.results.figures`).
 """
 
+from rethink.results.frames import metrics_frame, runs_frame
 from rethink.results.report import Report, build_report
 from rethink.results.summary import Grid, Run, RunSummary, load_grid
 
-__all__ = ["Grid", "Report", "Run", "RunSummary", "build_report", "load_grid"]
+__all__ = [
+    "Grid",
+    "Report",
+    "Run",
+    "RunSummary",
+    "build_report",
+    "load_grid",
+    "metrics_frame",
+    "runs_frame",
+]
