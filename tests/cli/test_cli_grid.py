@@ -48,6 +48,8 @@ def fake(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     if not os.environ["KERAS_BACKEND"]:
         monkeypatch.delenv("KERAS_BACKEND")
     monkeypatch.setattr(grid_cli, "worker_command", fake_worker())
+    # The fake worker reads no data; a set RETHINK_DATA keeps the grid from downloading.
+    monkeypatch.setenv("RETHINK_DATA", str(tmp_path / "cifar-10-python.tar.gz"))
     return work
 
 
@@ -447,3 +449,21 @@ def test_a_grid_warns_once_when_the_backend_does_not_see_the_gpus(
     # The probe ran the real backend in a subprocess: it sees no GPU on this machine.
     assert out.count("warning: 2 NVIDIA GPU(s) visible") == 1
     assert f"the {backend} backend sees none" in out
+
+
+def test_offline_without_data_the_grid_fails_in_one_line_and_creates_nothing(
+    fake: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("RETHINK_DATA")
+    monkeypatch.setenv("KERAS_HOME", str(fake.parent / "keras-home"))  # no cached download
+    for proxy in ("https_proxy", "HTTPS_PROXY", "http_proxy", "HTTP_PROXY"):
+        monkeypatch.setenv(proxy, "http://127.0.0.1:9")  # nothing listens: offline, at once
+    monkeypatch.delenv("no_proxy", raising=False)
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    result = runner.invoke(
+        cli.app, ["grid", "--preset", "smoke", "--models", "mlp_1x512", "--out", "g"]
+    )
+    assert result.exit_code == 2, result.output
+    error = [line for line in result.output.splitlines() if line.startswith("error:")]
+    assert len(error) == 1 and "--data PATH" in error[0] and "RETHINK_DATA=PATH" in error[0]
+    assert list(fake.iterdir()) == []  # no grid folder, no run folder

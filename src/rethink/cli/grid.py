@@ -9,6 +9,8 @@ Keras is never imported here; the workers train.
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 from collections.abc import Callable
 from enum import StrEnum
 from pathlib import Path
@@ -285,6 +287,8 @@ def grid_command(
     # The grid process trains nothing: the backend is for its workers.
     name = use_backend(backend or (existing or {}).get("backend"), in_process=False)
     cluster = _connect(address, gpus_per_run, cpus_per_run) if on_ray else None
+    if not on_ray and specs and specs[0].data is None and not os.environ.get("RETHINK_DATA"):
+        _download_once(name)  # before any folder exists: offline, one line and exit 2
     if gpu_list and not on_ray:  # a few seconds, and only where there are GPUs
         from rethink.run.environment import gpu_unseen_warning, probe_device
 
@@ -408,6 +412,31 @@ def _jobs(value: str, gpus: tuple[str, ...]) -> int:
     if n < 1:
         fail(f"bad --jobs {value!r}: give a positive number or auto")
     return n
+
+
+_DOWNLOAD = """
+import sys
+from rethink.data.sources import DataError, download
+try:
+    download()
+except DataError as e:
+    print(e, file=sys.stderr)
+    sys.exit(2)
+"""
+
+
+def _download_once(backend: str) -> None:
+    """Get CIFAR-10 through Keras's download here, once, so that the workers read
+    Keras's cached copy instead of each downloading it; exit 2 with one line if it
+    cannot (offline without --data). In a subprocess: this process imports no Keras."""
+    err_console.print("data: no --data or RETHINK_DATA; getting CIFAR-10 through Keras once")
+    env = dict(os.environ, KERAS_BACKEND=backend)
+    proc = subprocess.run(
+        [sys.executable, "-c", _DOWNLOAD], capture_output=True, text=True, env=env, check=False
+    )
+    if proc.returncode != 0:
+        lines = [ln for ln in proc.stderr.splitlines() if ln.strip()]
+        fail(lines[-1] if lines else f"could not get CIFAR-10 (exit code {proc.returncode})")
 
 
 def _data_path(data: Path | None) -> str | None:
