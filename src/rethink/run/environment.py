@@ -72,10 +72,84 @@ def describe_environment(backend: str) -> dict[str, Any]:
         "numpy_version": np.__version__,
         "python_version": sys.version.split()[0],
         "rethink_version": rethink.__version__,
+        "rethink_commit": source_commit(),
         "device": device_name(backend),
+        "cuda": cuda_versions(backend),
         "host": socket.gethostname(),
         "platform": platform.platform(),
     }
+
+
+def source_commit() -> str | None:
+    """The git commit of the rethink checkout running (an editable install), with
+    "+dirty" when it has uncommitted changes; None for an installed package."""
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(rethink.__file__))))
+    git = shutil.which("git")
+    if git is None or not os.path.isdir(os.path.join(root, ".git")):
+        return None
+    try:
+        head = subprocess.run(
+            [git, "-C", root, "rev-parse", "HEAD"], capture_output=True, text=True, timeout=10
+        )
+        dirty = subprocess.run(
+            [git, "-C", root, "status", "--porcelain", "--untracked-files=no"],
+            capture_output=True,
+            text=True,
+            timeout=10,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    if head.returncode != 0:
+        return None
+    return head.stdout.strip() + ("+dirty" if dirty.stdout.strip() else "")
+
+
+def nvidia_driver() -> str | None:
+    """The NVIDIA driver version (`nvidia-smi`), or None without one."""
+    tool = shutil.which("nvidia-smi")
+    if tool is None:
+        return None
+    try:
+        out = subprocess.run(
+            [tool, "--query-gpu=driver_version", "--format=csv,noheader"],
+            capture_output=True,
+            text=True,
+            timeout=20,
+            check=False,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    lines = out.stdout.strip().splitlines()
+    return lines[0].strip() if out.returncode == 0 and lines else None
+
+
+def cuda_versions(backend: str) -> dict[str, str | None] | None:
+    """The driver, CUDA and cuDNN versions the backend runs with; None on a machine
+    without an NVIDIA driver. A framework that cannot say gives None for that field."""
+    driver = nvidia_driver()
+    if driver is None:
+        return None
+    cuda = cudnn = None
+    try:
+        if backend == "torch":
+            import torch
+
+            cuda = torch.version.cuda
+            version = torch.backends.cudnn.version()
+            cudnn = None if version is None else str(version)
+        elif backend == "tensorflow":
+            import tensorflow as tf
+
+            info = tf.sysconfig.get_build_info()
+            cuda, cudnn = info.get("cuda_version"), info.get("cudnn_version")
+        elif backend == "jax":
+            import jax
+
+            dev = jax.devices()[0]
+            cuda = str(getattr(dev.client, "platform_version", "")) or None
+    except Exception:  # versions are information: never fail a run for them
+        pass
+    return {"driver": driver, "cuda": cuda, "cudnn": cudnn}
 
 
 def visible_gpus() -> tuple[str, ...]:
