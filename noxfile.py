@@ -24,6 +24,9 @@ nox.options.sessions = ["tests", "lint", "typecheck"]
 nox.options.reuse_existing_virtualenvs = False
 
 BACKENDS = ["tensorflow", "torch", "jax"]
+# Lint and type-check tools pinned: a new release never fails a change that did not touch them.
+RUFF = "ruff==0.17.6"
+MYPY = ("mypy==2.4.1", "pandas-stubs==3.1.0.261029")
 
 
 def backend_requirement(backend: str) -> str:
@@ -50,7 +53,7 @@ def tests(session: nox.Session, backend: str) -> None:
 @nox.session
 def lint(session: nox.Session) -> None:
     """Ruff lint and format check."""
-    session.install("ruff>=0.5")
+    session.install(RUFF)
     session.run("ruff", "check", "src", "tests", "examples", "noxfile.py")
     session.run("ruff", "format", "--check", "src", "tests", "examples", "noxfile.py")
 
@@ -58,5 +61,5 @@ def lint(session: nox.Session) -> None:
 @nox.session
 def typecheck(session: nox.Session) -> None:
     """Mypy on the package."""
-    session.install("mypy>=1.10", "pandas-stubs", "-e", ".")
+    session.install(*MYPY, "-e", ".")
     session.run("mypy")
