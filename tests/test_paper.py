@@ -1,4 +1,4 @@
-"""rethink.paper: the published numbers as data, checked against docs/paper.md."""
+"""rethink.paper: the published numbers as data, checked against the paper summary (../shared/docs/paper.md)."""
 
 from __future__ import annotations
 

@@ -2,7 +2,7 @@
 
 Pure Python, importable without Keras. Every default is the paper's protocol
 (Zhang et al. 2017, Appendix A) or, where the paper is silent, rethink's
-documented choice (README, "Choices the paper leaves open"):
+documented choice (README, "The protocol, and the choices the paper leaves open"; docs/paper.md):
 
     spec = RunSpec(model="inception", corruption="random_labels")
     spec.run_id            # 'inception-random_labels-s0'

@@ -467,3 +467,15 @@ def test_offline_without_data_the_grid_fails_in_one_line_and_creates_nothing(
     error = [line for line in result.output.splitlines() if line.startswith("error:")]
     assert len(error) == 1 and "--data PATH" in error[0] and "RETHINK_DATA=PATH" in error[0]
     assert list(fake.iterdir()) == []  # no grid folder, no run folder
+
+
+def test_no_save_model_reaches_every_worker_and_does_not_stay_set(fake: Path) -> None:
+    before = os.environ.get("RETHINK_SAVE_MODEL")
+    code, out = grid(
+        "--preset", "smoke", "--models", "mlp_1x512", "--corruptions", "true_labels",
+        "--no-save-model", "--out", "g",
+    )  # fmt: skip
+    assert code == 0, out
+    (call,) = calls(fake / "g" / "mlp_1x512-true_labels-s0")
+    assert call["env"]["RETHINK_SAVE_MODEL"] == "0"  # `rethink run` reads it as --no-save-model
+    assert os.environ.get("RETHINK_SAVE_MODEL") == before

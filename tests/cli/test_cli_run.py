@@ -57,9 +57,14 @@ def test_true_labels_learn_and_random_labels_are_memorized(
 
     # The run folder: every file, every column, every result field.
     run = RunDir(tmp_path / "mlp_1x512-true_labels-s0")
-    assert {"spec.json", "env.json", "metrics.csv", "result.json", "checkpoint.npz"} <= {
-        p.name for p in run.path.iterdir()
-    }
+    assert {
+        "spec.json",
+        "env.json",
+        "metrics.csv",
+        "result.json",
+        "checkpoint.npz",
+        "model.keras",
+    } <= {p.name for p in run.path.iterdir()}
     assert not run.progress_path.exists()
     rows = _rows(run.metrics_path)
     assert tuple(rows[0].keys()) == METRICS_COLUMNS

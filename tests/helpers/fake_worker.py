@@ -40,7 +40,12 @@ def main(args: list[str]) -> None:
     with open(run_dir / "calls.log", "a") as f:
         env = {
             k: os.environ.get(k)
-            for k in ("CUDA_VISIBLE_DEVICES", "XLA_PYTHON_CLIENT_PREALLOCATE", "KERAS_BACKEND")
+            for k in (
+                "CUDA_VISIBLE_DEVICES",
+                "XLA_PYTHON_CLIENT_PREALLOCATE",
+                "KERAS_BACKEND",
+                "RETHINK_SAVE_MODEL",
+            )
         }
         f.write(json.dumps({"argv": args, "env": env, "pid": os.getpid()}) + "\n")
     print("fake worker starts", run_id, flush=True)

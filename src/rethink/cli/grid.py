@@ -200,6 +200,13 @@ def grid_command(
             help="CPUs each run asks of the Ray cluster (default: 1).", show_default=False
         ),
     ] = None,
+    save_model: Annotated[
+        bool,
+        typer.Option(
+            envvar="RETHINK_SAVE_MODEL",
+            help="Each completed run saves its trained model as model.keras.",
+        ),
+    ] = True,
     dry_run: Annotated[bool, typer.Option(help="List the runs and exit; create nothing.")] = False,
 ) -> None:
     """Train a grid of runs (default: the paper's 5 models x 5 randomizations), one worker process each.
@@ -207,7 +214,7 @@ def grid_command(
     Shows a live table; without a terminal, plain lines. Ctrl-C stops cleanly,
     and `rethink grid --resume DIR` (or the same command again) skips completed
     and diverged runs and continues the others from their checkpoints.
-    With --executor ray each run is a task on a Ray cluster (pip install 'rethink\\[ray]');
+    With --executor ray each run is a task on a Ray cluster (pip install 'rethink-generalization\\[ray]');
     the run folders still end up in the grid folder here.
     Exit code 0 if every run completed, 1 if any failed or diverged, 130 if stopped.
     """
@@ -295,19 +302,27 @@ def grid_command(
         warning = gpu_unseen_warning(name, probe_device(name), gpu_list)
         if warning:
             err_console.print(warning, markup=False, highlight=False, soft_wrap=True)
-    result = _or_fail(
-        lambda: run_grid(
-            grid,
-            folder,
-            backend=name,
-            preset=preset_name,
-            jobs=n_jobs,
-            gpus=gpu_list,
-            cluster=cluster,
-            worker=worker_command,
-            reporter=reporter_for(console),
+    saved = os.environ.get("RETHINK_SAVE_MODEL")
+    os.environ["RETHINK_SAVE_MODEL"] = "1" if save_model else "0"  # the workers' --save-model
+    try:
+        result = _or_fail(
+            lambda: run_grid(
+                grid,
+                folder,
+                backend=name,
+                preset=preset_name,
+                jobs=n_jobs,
+                gpus=gpu_list,
+                cluster=cluster,
+                worker=worker_command,
+                reporter=reporter_for(console),
+            )
         )
-    )
+    finally:
+        if saved is None:
+            os.environ.pop("RETHINK_SAVE_MODEL", None)
+        else:
+            os.environ["RETHINK_SAVE_MODEL"] = saved
     _print_wide(summary(result.state))
     where = result.folder
     if result.exit_code == 130:

@@ -71,12 +71,19 @@ def run_command(
     steps_per_execution: StepsOption = None,
     torch_compile: TorchCompileOption = "auto",
     quiet: Annotated[bool, typer.Option(help="No progress display.")] = False,
+    save_model: Annotated[
+        bool,
+        typer.Option(
+            envvar="RETHINK_SAVE_MODEL",
+            help="Save the trained model as model.keras when the run completes.",
+        ),
+    ] = True,
     backend: BackendOption = None,
 ) -> None:
     """Train one model on one randomization of CIFAR-10 with the paper's protocol.
 
-    Writes OUT/<run id>/ with spec.json, env.json, metrics.csv, result.json and
-    a checkpoint at each epoch end. Exit code 0 completed, 1 diverged or
+    Writes OUT/<run id>/ with spec.json, env.json, metrics.csv, result.json, a
+    checkpoint at each epoch end and, once completed, model.keras. Exit code 0 completed, 1 diverged or
     failed, 130 stopped (resume with --resume), 2 bad settings.
     """
     from rethink.spec import SpecError
@@ -137,6 +144,7 @@ def run_command(
                 resume=resume,
                 display=display,
                 engine=engine,
+                save_model=save_model,
             )
     except RunError as e:
         fail(str(e))

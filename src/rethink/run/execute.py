@@ -24,7 +24,7 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
-from rethink.run.folder import MetricsWriter, RunDir, write_json
+from rethink.run.folder import MODEL_FILE, MetricsWriter, RunDir, write_json
 from rethink.spec import RunSpec, SpecError
 from rethink.train.loop import Checkpoint, Observer, Outcome
 from rethink.train.outcome import Status
@@ -44,12 +44,20 @@ class RunError(ValueError):
 
 
 class FolderObserver(Observer):
-    """Writes rows, progress and checkpoints into the run folder; forwards to `display`."""
+    """Writes rows, progress, checkpoints and the trained model (`save_model`) into the
+    run folder; forwards to `display`."""
 
-    def __init__(self, run: RunDir, metrics: MetricsWriter, display: Observer | None) -> None:
+    def __init__(
+        self,
+        run: RunDir,
+        metrics: MetricsWriter,
+        display: Observer | None,
+        save_model: bool = True,
+    ) -> None:
         self.run = run
         self.metrics = metrics
         self.display = display
+        self.save_model = save_model
         self._last_progress = 0.0
         self._host = socket.gethostname()
 
@@ -73,6 +81,19 @@ class FolderObserver(Observer):
         checkpoint.save(self.run.checkpoint_path)
         if self.display:
             self.display.on_checkpoint(checkpoint)
+
+    def on_model(self, model: Any) -> None:
+        """model.keras, written whole or not at all (`keras.saving.load_model` reads it;
+        the LRN layer is registered serializable)."""
+        if not self.save_model:
+            return
+        target = self.run.path / MODEL_FILE
+        partial = self.run.path / f".partial-{os.getpid()}-{MODEL_FILE}"
+        try:
+            model.save(partial)
+            os.replace(partial, target)
+        finally:
+            partial.unlink(missing_ok=True)
 
 
 class StopFlag:
@@ -167,8 +188,11 @@ def execute(
     resume: bool = False,
     display: Observer | None = None,
     engine: Engine | None = None,
+    save_model: bool = True,
 ) -> tuple[dict[str, Any], int]:
-    """Train `spec` into `out/<run id>/`; return (result.json contents, exit code)."""
+    """Train `spec` into `out/<run id>/`; return (result.json contents, exit code).
+
+    `save_model`: write the trained model to model.keras when the run completes."""
     from rethink.lock import FolderLock, LockError
 
     run, finished = prepare_folder(spec, out, resume)
@@ -190,7 +214,7 @@ def execute(
         raise RunError(f"run folder {run.path} is in use by another rethink process") from None
     try:
         return _train_in_folder(
-            resolved, raw, run, source, digest, backend, display, engine or Engine()
+            resolved, raw, run, source, digest, backend, display, engine or Engine(), save_model
         )
     finally:
         lock.release()
@@ -205,6 +229,7 @@ def _train_in_folder(
     backend: str,
     display: Observer | None,
     engine: Engine,
+    save_model: bool,
 ) -> tuple[dict[str, Any], int]:
     from rethink.data.pipeline import prepare
     from rethink.run.environment import describe_environment, gpu_unseen_warning, visible_gpus
@@ -242,7 +267,7 @@ def _train_in_folder(
         print(warning, file=sys.stderr)
     run.result_path.unlink(missing_ok=True)  # a stopped/failed run is running again
     metrics = MetricsWriter(run.metrics_path, keep_until_step=checkpoint.step if checkpoint else 0)
-    observer = FolderObserver(run, metrics, display)
+    observer = FolderObserver(run, metrics, display, save_model)
     try:
         with _stop_on_signals() as stop:
             try:

@@ -33,6 +33,7 @@ METRICS = "metrics.csv"
 RESULT = "result.json"
 CHECKPOINT = "checkpoint.npz"
 PROGRESS = "progress.json"
+MODEL_FILE = "model.keras"  # the trained model, once a run completed
 
 # progress.json keys: step, total_steps, epoch, train_loss, train_acc, test_acc
 # (last evaluated, or null), images_per_s, seconds (elapsed training time),

@@ -57,6 +57,10 @@ class Observer:
     def on_checkpoint(self, checkpoint: Checkpoint) -> None:
         """At the end of every whole epoch."""
 
+    def on_model(self, model: Any) -> None:
+        """The trained Keras model once the run completed: its variables hold the final
+        weights (a native loop's state written back into them)."""
+
 
 class _Tracker:
     """Turns Keras's running epoch means into fixed-window rows; fit and divergence.
@@ -412,4 +416,8 @@ def train(
     except KeyboardInterrupt:
         status = Status.STOPPED
         tracker.step = tracker.epoch * tracker.spe + tracker.k
+    if status == Status.COMPLETED:
+        if stepper is not None:
+            stepper.sync()
+        observer.on_model(model)
     return tracker.outcome(status)
