@@ -49,7 +49,9 @@ def fake(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
         monkeypatch.delenv("KERAS_BACKEND")
     monkeypatch.setattr(grid_cli, "worker_command", fake_worker())
     # The fake worker reads no data; a set RETHINK_DATA keeps the grid from downloading.
-    monkeypatch.setenv("RETHINK_DATA", str(tmp_path / "cifar-10-python.tar.gz"))
+    archive = tmp_path / "cifar-10-python.tar.gz"
+    archive.write_bytes(b"")
+    monkeypatch.setenv("RETHINK_DATA", str(archive))
     return work
 
 

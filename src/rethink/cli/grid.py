@@ -64,6 +64,11 @@ LOG_WIDTH = 160  # tables printed to a log file or pipe
 worker_command: WorkerCommand = rethink_worker
 
 
+# grid --help groups its options (Typer's help panels).
+SELECTION, FOLDER = "Selection: which runs", "Folder and data"
+EXECUTION, CLUSTER = "Execution: how runs train here", "Ray cluster (--executor ray)"
+
+
 class ExecutorName(StrEnum):
     local = "local"
     ray = "ray"
@@ -83,8 +88,12 @@ _PRESETS_HELP = "; ".join(f"{k}: {v}" for k, v in PRESET_HELP.items())
 
 @app.command("grid")
 def grid_command(
+    ctx: typer.Context,
     preset: Annotated[
-        Preset | None, typer.Option(help=f"Which grid (default: paper). {_PRESETS_HELP}.")
+        Preset | None,
+        typer.Option(
+            help=f"Which grid (default: paper). {_PRESETS_HELP}.", rich_help_panel=SELECTION
+        ),
     ] = None,
     models: Annotated[
         list[str] | None,
@@ -94,6 +103,7 @@ def grid_command(
             metavar="NAMES",
             help="Models to train (repeat or comma list).",
             show_default=False,
+            rich_help_panel=SELECTION,
         ),
     ] = None,
     corruptions: Annotated[
@@ -104,6 +114,7 @@ def grid_command(
             metavar="NAMES",
             help="Randomizations to train (repeat or comma list).",
             show_default=False,
+            rich_help_panel=SELECTION,
         ),
     ] = None,
     levels: Annotated[
@@ -112,10 +123,16 @@ def grid_command(
             metavar="P,P,...",
             help="Add partial-label runs at these levels, e.g. 0,0.2,0.4,0.6,0.8,1.",
             show_default=False,
+            rich_help_panel=SELECTION,
         ),
     ] = None,
     seeds: Annotated[
-        int | None, typer.Option(help="Repeat every run with seeds 0..N-1.", show_default=False)
+        int | None,
+        typer.Option(
+            help="Repeat every run with seeds 0..N-1.",
+            show_default=False,
+            rich_help_panel=SELECTION,
+        ),
     ] = None,
     steps: o.GivenSteps = None,
     epochs: o.GivenEpochs = None,
@@ -140,15 +157,19 @@ def grid_command(
     data: Annotated[
         Path | None,
         typer.Option(
-            help="CIFAR-10 source (e.g. cifar10-jpeg.tar.gz); default: $RETHINK_DATA or Keras.",
+            envvar="RETHINK_DATA",
+            help="CIFAR-10 source (e.g. cifar10-jpeg.tar.gz); default: Keras's download, once.",
             show_default=False,
+            rich_help_panel=FOLDER,
         ),
     ] = None,
     backend: BackendOption = None,
     out: Annotated[
         Path | None,
         typer.Option(
-            help="Grid folder (default: the next free output_N/ here).", show_default=False
+            help="Grid folder (default: the next free output_N/ here).",
+            show_default=False,
+            rich_help_panel=FOLDER,
         ),
     ] = None,
     resume: Annotated[
@@ -156,6 +177,7 @@ def grid_command(
         typer.Option(
             help="Continue the grid in this folder, with the settings in its grid.json.",
             show_default=False,
+            rich_help_panel=FOLDER,
         ),
     ] = None,
     jobs: Annotated[
@@ -165,6 +187,7 @@ def grid_command(
             "on a CPU 2, or 1 on one core). "
             "With --executor ray: runs handed to the cluster at once (default: all).",
             show_default=False,
+            rich_help_panel=EXECUTION,
         ),
     ] = None,
     gpus: Annotated[
@@ -172,18 +195,24 @@ def grid_command(
         typer.Option(
             help="GPUs to spread runs over, e.g. 0,1 (sets CUDA_VISIBLE_DEVICES per run).",
             show_default=False,
+            rich_help_panel=EXECUTION,
         ),
     ] = None,
     executor: Annotated[
         ExecutorName,
-        typer.Option(help="Where runs train: worker processes here, or tasks on a Ray cluster."),
+        typer.Option(
+            help="Where runs train: worker processes here, or tasks on a Ray cluster.",
+            rich_help_panel=CLUSTER,
+        ),
     ] = ExecutorName.local,
     address: Annotated[
         str | None,
         typer.Option(
-            help="Ray cluster: HOST:PORT or ray://HOST:PORT (default: $RAY_ADDRESS, "
-            "else the cluster on this machine).",
+            envvar="RAY_ADDRESS",
+            help="Ray cluster: HOST:PORT or ray://HOST:PORT (default: the cluster on this "
+            "machine).",
             show_default=False,
+            rich_help_panel=CLUSTER,
         ),
     ] = None,
     gpus_per_run: Annotated[
@@ -192,12 +221,15 @@ def grid_command(
             help="GPUs each run asks of the Ray cluster; fractions share a GPU, e.g. 0.25 "
             "(default: 1 if the cluster has GPUs, else 0).",
             show_default=False,
+            rich_help_panel=CLUSTER,
         ),
     ] = None,
     cpus_per_run: Annotated[
         float | None,
         typer.Option(
-            help="CPUs each run asks of the Ray cluster (default: 1).", show_default=False
+            help="CPUs each run asks of the Ray cluster (default: 1).",
+            show_default=False,
+            rich_help_panel=CLUSTER,
         ),
     ] = None,
     save_model: Annotated[
@@ -205,9 +237,12 @@ def grid_command(
         typer.Option(
             envvar="RETHINK_SAVE_MODEL",
             help="Each completed run saves its trained model as model.keras.",
+            rich_help_panel=EXECUTION,
         ),
     ] = True,
-    dry_run: Annotated[bool, typer.Option(help="List the runs and exit; create nothing.")] = False,
+    dry_run: Annotated[
+        bool, typer.Option(help="List the runs and exit; create nothing.", rich_help_panel=FOLDER)
+    ] = False,
 ) -> None:
     """Train a grid of runs (default: the paper's 5 models x 5 randomizations), one worker process each.
 
@@ -246,6 +281,10 @@ def grid_command(
         "levels": levels,
         "seeds": seeds,
     }
+    if _from_environment(ctx, "data"):
+        # $RETHINK_DATA, checked above, reaches the workers as it is, unstored (as before
+        # it was an option); on --resume the stored grid's data is what counts.
+        overrides["data"] = None
     given = [k for k, v in {**selection, **overrides}.items() if v is not None]
     if resume is not None:
         if out is not None and out.resolve() != resume.resolve():
@@ -452,6 +491,12 @@ def _download_once(backend: str) -> None:
     if proc.returncode != 0:
         lines = [ln for ln in proc.stderr.splitlines() if ln.strip()]
         fail(lines[-1] if lines else f"could not get CIFAR-10 (exit code {proc.returncode})")
+
+
+def _from_environment(ctx: typer.Context, name: str) -> bool:
+    """Whether option `name` came from its environment variable, not the command line."""
+    source = ctx.get_parameter_source(name)  # Typer's or Click's ParameterSource enum
+    return getattr(source, "name", None) == "ENVIRONMENT"
 
 
 def _data_path(data: Path | None) -> str | None:

@@ -65,7 +65,12 @@ def _option(name: str, given: bool, flag: str | None = None) -> Any:
     names = [flag] if flag else []
     text = HELP[name]
     if given:
-        return typer.Option(*names, help=text + " Default: the preset's.", show_default=False)
+        return typer.Option(
+            *names,
+            help=text + " Default: the preset's.",
+            show_default=False,
+            rich_help_panel="Protocol of every run (default: the preset's)",
+        )
     show = DEFAULTS.get(name) is not None and name != "steps"  # steps: None means 25,000
     return typer.Option(*names, help=text, show_default=show)
 

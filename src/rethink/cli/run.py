@@ -53,7 +53,8 @@ def run_command(
     data: Annotated[
         str | None,
         typer.Option(
-            help="CIFAR-10 source: archive or folder (default: $RETHINK_DATA, else Keras download).",
+            envvar="RETHINK_DATA",
+            help="CIFAR-10 source: archive or folder (default: Keras's download).",
             show_default=False,
         ),
     ] = None,
