@@ -1,0 +1,39 @@
+"""Section 5 of the paper: kernel interpolation of CIFAR-10, on any Keras backend.
+
+    from rethink.kernel import KernelSettings, run_kernel
+
+    settings = KernelSettings(kernel="gaussian", train_subset=2000, test_subset=1000)
+    report = run_kernel(settings, raw)     # raw: rethink.data.load_cifar10(...)
+    report.results[0].test_error           # fraction, e.g. 0.6
+
+A linear model trained by SGD from zero stays in the span of its data, so the
+interpolating solution it reaches is alpha with K alpha = Y (K the Gram
+matrix, Y one-hot labels): the minimum-norm interpolant. `rethink kernel`
+builds K for the Gaussian kernel on pixels (`gaussian`) or the linear kernel
+on random convolutional features (`features`), solves (K + lambda I) alpha = Y
+and reports train and test error, the residual and the RKHS norm
+sqrt(trace(alpha^T K alpha)) beside the paper's numbers (`paper`).
+
+The pieces, each one noun: `tiles` (a symmetric matrix kept as its lower
+square tiles, built block by block), `gaussian` and `features` (the two
+kernels' tiles), `solve` (a tiled Cholesky factorization, factorized once
+for any number of labellings, and its solves), `device` (float64 support
+and the memory there is), `budget` (the memory a problem needs, checked
+before starting), `experiment` (data, kernel, factorization, one result per
+labelling), `paper` and `figure` (norm and test error against label noise).
+
+No step ever works on a matrix larger than one tile (`--block`, default
+4096 rows): this bounds temporaries, and keeps CPU BLAS libraries away from
+the single huge products and factorizations that crash some of them
+(OpenBLAS 0.3.31 with two threads on a 20,000 x 20,000 float64 matrix).
+
+Importing this package does not import Keras; the functions that compute
+import it when called, after the backend was chosen.
+"""
+
+from __future__ import annotations
+
+from rethink.kernel.errors import KernelError
+from rethink.kernel.experiment import KernelReport, KernelResult, KernelSettings, run_kernel
+
+__all__ = ["KernelError", "KernelReport", "KernelResult", "KernelSettings", "run_kernel"]

@@ -1,0 +1,94 @@
+"""What the backend's device offers the solve: float64, a GPU, and free memory.
+
+    dtype, note = solve_dtype("float64")   # ("float32", "JAX without x64 ...") on plain JAX
+    accelerated()                          # True on a GPU
+    available_memory()                     # (bytes, "GPU" or "host")
+
+Keras itself truncates float64 to float32 on JAX unless JAX started with
+x64 enabled (`JAX_ENABLE_X64=1` before jax is imported; `rethink kernel`
+sets it), so the dtype is probed, not assumed. The GPU and its memory are
+asked of the framework behind an explicit backend check (JAX: the first
+device's memory_stats; torch: cuda.mem_get_info; TensorFlow: no portable
+query, so the host's memory is used and the GPU's is not checked).
+Host memory is MemAvailable of /proc/meminfo, else the physical pages.
+"""
+
+from __future__ import annotations
+
+import os
+import warnings
+
+
+def solve_dtype(requested: str) -> tuple[str, str | None]:
+    """The dtype the solve will really use, and why it differs from `requested`."""
+    if requested not in ("float64", "float32"):
+        raise ValueError(f"unknown dtype {requested!r}; choose float64 or float32")
+    if requested == "float32":
+        return "float32", None
+    import keras
+    import numpy as np
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        probe = keras.ops.convert_to_tensor(np.zeros(1), dtype="float64")
+    if keras.backend.standardize_dtype(probe.dtype) == "float64":
+        return "float64", None
+    return "float32", (
+        f"{keras.backend.backend()} gives no float64 in this process "
+        "(JAX: set JAX_ENABLE_X64=1 before it starts); solving in float32"
+    )
+
+
+def _backend() -> str:
+    import keras
+
+    return str(keras.backend.backend())
+
+
+def accelerated() -> bool:
+    """Whether the backend computes on a GPU (or another accelerator)."""
+    from rethink.run.environment import device_name
+
+    return device_name(_backend()) != "CPU"
+
+
+def host_memory() -> int:
+    """Bytes of host memory available now."""
+    try:
+        with open("/proc/meminfo") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return int(os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE"))
+
+
+def device_memory() -> int | None:
+    """Free bytes of the GPU the backend computes on, or None (a CPU, or unknown)."""
+    if not accelerated():
+        return None
+    name = _backend()
+    try:
+        if name == "jax":
+            import jax
+
+            stats = jax.devices()[0].memory_stats() or {}
+            if "bytes_limit" in stats:
+                return int(stats["bytes_limit"]) - int(stats.get("bytes_in_use", 0))
+        if name == "torch":
+            import torch
+
+            free, _ = torch.cuda.mem_get_info()
+            return int(free)
+    except Exception:  # a query that fails only loses the check
+        return None
+    return None
+
+
+def available_memory() -> tuple[int, str]:
+    """(bytes, where): the GPU's free memory when known, else the host's."""
+    gpu = device_memory()
+    if gpu is not None:
+        return gpu, "GPU"
+    return host_memory(), "host"

@@ -1,0 +1,150 @@
+"""Random convolutional features (in the spirit of Coates and Ng) and their linear kernel.
+
+    gram = feature_gram(x_train, x_test, FeatureDesign(filters=2000), blocks, test_blocks,
+                        "float64", seed=0)
+
+The paper uses "a random convolutional network of 32,000 random filters"
+and gives no more of the design; rethink's, every part a setting:
+
+  - the preprocessed images (28x28x3, whitened per image, as every run);
+  - `filters` random filters of `patch` x `patch` x 3 (default 5x5), each
+    drawn from a standard normal and scaled to unit norm, seeded by the run's
+    seed (stream 3), drawn filter by filter so that the chunking below does
+    not change them;
+  - a valid convolution (stride 1: 24x24 maps for 5x5), then a ReLU;
+  - sum pooling over the four quadrants of each map: 4 x filters features;
+  - each feature standardized with the training set's mean and standard
+    deviation, and the kernel k(x, x') = phi(x).phi(x') / (4 filters), so
+    its diagonal has mean 1 on the training set, as the Gaussian kernel's.
+
+K has rank at most 4 x filters: to interpolate n points, 4 x filters >= n.
+The features are never held all at once: for each chunk of `chunk`
+filters, the features of every training and test image are computed in
+batches of `batch` images (`keras.ops.conv` on the backend's device),
+standardized, and their products added to K's tiles and to the test tiles.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from rethink.kernel.gram import Gram
+from rethink.kernel.tiles import Block, SymTiles, Tensor, dot
+
+_FILTER_STREAM = 3  # the filters' generator, apart from rethink's other streams
+
+
+@dataclass(frozen=True)
+class FeatureDesign:
+    """The random network: filter count and size, filters per chunk, images per batch."""
+
+    filters: int
+    patch: int = 5
+    chunk: int = 256
+    batch: int = 256
+
+    def __post_init__(self) -> None:
+        for name in ("filters", "patch", "chunk", "batch"):
+            if getattr(self, name) <= 0:
+                raise ValueError(f"{name} must be positive, got {getattr(self, name)}")
+        if self.patch > 27:
+            raise ValueError(
+                f"the patch must be at most 27 pixels (images are 28x28), got {self.patch}"
+            )
+
+    @property
+    def features(self) -> int:
+        return 4 * self.filters
+
+    def chunks(self) -> list[tuple[int, int]]:
+        """[start, stop) of each chunk of filters."""
+        return [(a, min(a + self.chunk, self.filters)) for a in range(0, self.filters, self.chunk)]
+
+
+def draw_filters(design: FeatureDesign, seed: int, start: int, stop: int) -> np.ndarray:
+    """Filters start..stop-1, float32 (patch, patch, 3, stop - start), each of unit norm."""
+    rng = np.random.default_rng([seed, _FILTER_STREAM])
+    size = design.patch * design.patch * 3
+    rng.standard_normal((start, size))  # skip the earlier filters: chunking changes nothing
+    w = rng.standard_normal((stop - start, size))
+    w /= np.linalg.norm(w, axis=1, keepdims=True)
+    return np.ascontiguousarray(
+        w.reshape(stop - start, design.patch, design.patch, 3).transpose(1, 2, 3, 0),
+        dtype=np.float32,
+    )
+
+
+def pooled_features(images: Tensor, filters: Tensor) -> Tensor:
+    """(B, 28, 28, 3) images, (p, p, 3, F) filters -> (B, 4F): ReLU maps summed per quadrant."""
+    from keras import ops
+
+    maps = ops.relu(ops.conv(images, filters, strides=1, padding="valid"))
+    _, h, w, f = maps.shape
+    hh, hw = h // 2, w // 2
+    maps = maps[:, : 2 * hh, : 2 * hw, :]  # an odd map loses its last row/column
+    maps = ops.reshape(maps, (-1, 2, hh, 2, hw, f))
+    return ops.reshape(ops.sum(maps, axis=(2, 4)), (-1, 4 * f))
+
+
+def feature_gram(
+    x_train: np.ndarray,
+    x_test: np.ndarray,
+    design: FeatureDesign,
+    blocks: list[Block],
+    test_blocks: list[Block],
+    dtype: str,
+    seed: int = 0,
+    step: Callable[[], None] | None = None,
+) -> Gram:
+    """The linear kernel of the standardized random features, accumulated chunk by chunk.
+
+    `step()` after each chunk of filters.
+    """
+    from keras import ops
+
+    n = len(x_train)
+    images = [
+        ops.convert_to_tensor(x[a : a + design.batch], dtype="float32")
+        for x in (x_train, x_test)
+        for a in range(0, len(x), design.batch)
+    ]
+    train_tiles: list[list[Tensor]] | None = None
+    test_tiles: list[list[Tensor]] | None = None
+    norm = float(1.0 / np.sqrt(design.features))
+    for start, stop in design.chunks():
+        w = ops.convert_to_tensor(draw_filters(design, seed, start, stop))
+        phi = ops.concatenate([pooled_features(b, w) for b in images], axis=0)
+        phi = ops.cast(phi, dtype)
+        train = phi[:n]
+        mean = ops.mean(train, axis=0)
+        std = ops.sqrt(ops.mean(ops.square(train - mean), axis=0))
+        std = ops.where(std > 0, std, ops.ones_like(std))
+        phi = (phi - mean) / std * norm
+        rows = [phi[a:b] for a, b in blocks]
+        test_rows = [phi[n + a : n + b] for a, b in test_blocks]
+        if train_tiles is None or test_tiles is None:
+            train_tiles = [
+                [_outer(rows[i], rows[j]) for j in range(i + 1)] for i in range(len(rows))
+            ]
+            test_tiles = [[_outer(t, r) for r in rows] for t in test_rows]
+        else:
+            for i in range(len(rows)):
+                for j in range(i + 1):
+                    train_tiles[i][j] = train_tiles[i][j] + _outer(rows[i], rows[j])
+            for t, row in enumerate(test_tiles):
+                for j in range(len(rows)):
+                    row[j] = row[j] + _outer(test_rows[t], rows[j])
+        del phi, train, rows, test_rows
+        if step is not None:
+            step()
+    assert train_tiles is not None and test_tiles is not None
+    return Gram(SymTiles(list(blocks), train_tiles), test_tiles, list(test_blocks))
+
+
+def _outer(a: Tensor, b: Tensor) -> Tensor:
+    from keras import ops
+
+    return dot(a, ops.transpose(b))
