@@ -95,8 +95,9 @@ def test_dry_run_of_a_sweep_with_seeds(fake: Path) -> None:
         (["--out", "a_file"], "is a file"),
         (["--out", "busy"], "holds no grid"),
         (["--resume", "busy"], "holds no grid"),
-        (["--loop", "fast"], "unknown loop 'fast'"),
-        (["--torch-compile", "max"], "unknown torch compile mode"),
+        (["--loop", "fast"], "'--loop': Value error, 'fast' is not one of 'auto', 'keras'"),
+        (["--torch-compile", "max"], "'--torch-compile': Value error, 'max' is not one of"),
+        (["--precision", "int8"], "'int8' is not one of 'float32', 'mixed_bfloat16'"),
     ],
 )
 def test_bad_input_is_one_line_exit_2_and_creates_nothing(

@@ -8,17 +8,71 @@ Keras is imported only inside commands, after `backend.select()`, so
 from __future__ import annotations
 
 import sys
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 from rich.console import Console
 from rich.markup import escape
+from typer.core import TyperGroup
+
+from rethink.cli import options as o
+
+try:  # Typer >= 0.2x carries its own Click
+    from typer._click.exceptions import ClickException as _UsageErrors
+    from typer.exceptions import Abort as _Abort
+except ImportError:  # older Typer: Click itself
+    from click.exceptions import Abort as _Abort  # type: ignore[assignment]
+    from click.exceptions import ClickException as _UsageErrors  # type: ignore[assignment]
 
 if TYPE_CHECKING:
     from rethink.train.steppers import Engine
 
+
+class _OneLineErrors(TyperGroup):
+    """The app's group: a usage error (an unknown choice, a missing option, a bad number)
+    is one line and exit code 2, like every other bad input, not Typer's error panel."""
+
+    def main(
+        self,
+        args: Sequence[str] | None = None,
+        prog_name: str | None = None,
+        complete_var: str | None = None,
+        standalone_mode: bool = True,
+        windows_expand_args: bool = True,
+        **extra: Any,
+    ) -> Any:
+        def run() -> Any:
+            return super(_OneLineErrors, self).main(
+                args,
+                prog_name,
+                complete_var,
+                standalone_mode=False,
+                windows_expand_args=windows_expand_args,
+                **extra,
+            )
+
+        if not standalone_mode:
+            return run()
+        try:
+            code = run()
+        except _UsageErrors as e:
+            if type(e).__name__ == "NoArgsIsHelpError":  # `rethink` alone: the help
+                e.show()
+                sys.exit(e.exit_code)
+            message = " ".join(e.format_message().split())
+            err_console.print(
+                f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True
+            )
+            sys.exit(e.exit_code)
+        except _Abort:
+            err_console.print("aborted")
+            sys.exit(1)
+        sys.exit(code if isinstance(code, int) else 0)
+
+
 app = typer.Typer(
+    cls=_OneLineErrors,
     name="rethink",
     help="Randomization tests of Zhang et al. (ICLR 2017) on any Keras 3 backend.",
     no_args_is_help=True,
@@ -59,7 +113,7 @@ BackendOption = Annotated[
 ]
 
 LoopOption = Annotated[
-    str,
+    o.Loop,
     typer.Option(
         help="How steps run: keras (fit()), native (JAX/torch: data on the device, "
         "several steps per dispatch) or auto (native where it exists). Same metrics."
@@ -73,7 +127,7 @@ StepsOption = Annotated[
     ),
 ]
 TorchCompileOption = Annotated[
-    str,
+    o.TorchCompile,
     typer.Option(
         help="torch.compile the native torch step: off, cudagraphs, inductor, aot_eager "
         "or auto (cudagraphs on a CUDA GPU, else off); falls back to eager if it fails."
@@ -82,13 +136,13 @@ TorchCompileOption = Annotated[
 
 # The same, for commands where "not given" differs from the default (grid, bench).
 GivenLoopOption = Annotated[
-    str | None,
+    o.Loop | None,
     typer.Option(
         "--loop", help="keras, native or auto (default), as `rethink run`.", show_default=False
     ),
 ]
 GivenTorchCompileOption = Annotated[
-    str | None,
+    o.TorchCompile | None,
     typer.Option(
         "--torch-compile",
         help="off, cudagraphs, inductor, aot_eager or auto (default), as `rethink run`.",

@@ -2,9 +2,9 @@
 
 Each option's help text is written here, its default is `RunSpec`'s (the one
 source of defaults: `DEFAULTS`), and its choices are Enums generated from the
-registries (models, randomizations, precisions, crops) into the help: the
-values stay strings that `RunSpec` validates, so a bad one is a one-line
-error naming the choices (Click's own choice errors span several lines).
+registries (models, randomizations, precisions, crops, loops): Typer lists
+them in --help and refuses any other value (one line, exit 2: see
+`rethink.cli`); the members are strs, so `RunSpec` takes them as they are.
 `rethink run` shows
 the defaults (`Steps`, `BatchSize`, ...); `rethink grid` takes the same
 option unset (`Given...`, None), so that the preset decides, and passes
@@ -14,25 +14,46 @@ only what was given through to each run.
 from __future__ import annotations
 
 import dataclasses
-from typing import Annotated, Any
+from enum import StrEnum
+from typing import TYPE_CHECKING, Annotated, Any, TypeAlias
 
 import typer
 
 from rethink.models import MODELS
 from rethink.spec import AUGMENT_CROPS, CORRUPTIONS, PRECISIONS, RunSpec
+from rethink.train.steppers import LOOPS, TORCH_COMPILE
+
+
+def choices(name: str, values: tuple[str, ...]) -> type[StrEnum]:
+    """A str Enum of `values`, generated from a registry: Typer lists them in --help
+    and refuses others with one line (rethink.cli's error handling)."""
+    return StrEnum(name, {v: v for v in values})  # type: ignore[return-value]
+
+
+# Typed as str for mypy (the members are strs); Enums for Typer at run time.
+if TYPE_CHECKING:
+    Model: TypeAlias = str
+    Corruption: TypeAlias = str
+    Precision: TypeAlias = str
+    Crop: TypeAlias = str
+    Loop: TypeAlias = str
+    TorchCompile: TypeAlias = str
+else:
+    Model = choices("Model", MODELS)
+    Corruption = choices("Corruption", CORRUPTIONS)
+    Precision = choices("Precision", PRECISIONS)
+    Crop = choices("Crop", AUGMENT_CROPS)
+    Loop = choices("Loop", LOOPS)
+    TorchCompile = choices("TorchCompile", TORCH_COMPILE)
 
 DEFAULTS: dict[str, Any] = {
     f.name: f.default for f in dataclasses.fields(RunSpec) if f.default is not dataclasses.MISSING
 }
 
 
-def _choices(names: tuple[str, ...]) -> str:
-    return ", ".join(names[:-1]) + " or " + names[-1]
-
-
 HELP = {
-    "model": f"{_choices(MODELS)}.",
-    "corruption": f"{_choices(CORRUPTIONS)}.",
+    "model": "The model to train.",
+    "corruption": "The randomization of the training set.",
     "level": "Label-corruption probability p, partial_labels only.",
     "seed": "Seed of the corruption, initialization and data order.",
     "steps": "Training steps (default: 25000, Figure 1a's axis).",
@@ -46,12 +67,12 @@ HELP = {
     ),
     "augment": "Random crop + horizontal flip (Table 1's 'random crop').",
     "augment_crop": (
-        f"{_choices(AUGMENT_CROPS)}. window: a random 28x28 window of the 32x32 image; "
+        "window: a random 28x28 window of the 32x32 image; "
         "padded: the centre 28x28 padded by 4, then cropped."
     ),
     "train_subset": "Train on a seeded class-balanced subset of N images.",
     "test_subset": "Evaluate on a class-balanced subset of N test images.",
-    "precision": f"{_choices(PRECISIONS)}.",
+    "precision": "Keras dtype policy (the paper: float32).",
     "stop_at_fit": "Stop once a full window's training accuracy reaches --fit-threshold.",
     "fit_threshold": "Training accuracy (window mean) that counts as fitted.",
     "loss_threshold": "Training loss (window mean) for 'steps to loss'.",
@@ -75,8 +96,8 @@ def _option(name: str, given: bool, flag: str | None = None) -> Any:
     return typer.Option(*names, help=text, show_default=show)
 
 
-ModelOption = Annotated[str | None, _option("model", False)]
-CorruptionOption = Annotated[str, _option("corruption", False)]
+ModelOption = Annotated[Model | None, _option("model", False)]
+CorruptionOption = Annotated[Corruption, _option("corruption", False)]
 Level = Annotated[float | None, _option("level", False)]
 Seed = Annotated[int, _option("seed", False)]
 
@@ -89,10 +110,10 @@ LrDecay = Annotated[float, _option("lr_decay", False)]
 Momentum = Annotated[float, _option("momentum", False)]
 WeightDecay = Annotated[float, _option("weight_decay", False)]
 Augment = Annotated[bool, _option("augment", False)]
-AugmentCrop = Annotated[str, _option("augment_crop", False)]
+AugmentCrop = Annotated[Crop, _option("augment_crop", False)]
 TrainSubset = Annotated[int | None, _option("train_subset", False)]
 TestSubset = Annotated[int | None, _option("test_subset", False)]
-PrecisionOption = Annotated[str, _option("precision", False)]
+PrecisionOption = Annotated[Precision, _option("precision", False)]
 StopAtFit = Annotated[bool, _option("stop_at_fit", False)]
 FitThreshold = Annotated[float, _option("fit_threshold", False)]
 LossThreshold = Annotated[float, _option("loss_threshold", False)]
@@ -108,10 +129,10 @@ GivenLrDecay = Annotated[float | None, _option("lr_decay", True)]
 GivenMomentum = Annotated[float | None, _option("momentum", True)]
 GivenWeightDecay = Annotated[float | None, _option("weight_decay", True)]
 GivenAugment = Annotated[bool | None, _option("augment", True)]
-GivenAugmentCrop = Annotated[str | None, _option("augment_crop", True)]
+GivenAugmentCrop = Annotated[Crop | None, _option("augment_crop", True)]
 GivenTrainSubset = Annotated[int | None, _option("train_subset", True)]
 GivenTestSubset = Annotated[int | None, _option("test_subset", True)]
-GivenPrecision = Annotated[str | None, _option("precision", True)]
+GivenPrecision = Annotated[Precision | None, _option("precision", True)]
 GivenStopAtFit = Annotated[bool | None, _option("stop_at_fit", True)]
 GivenFitThreshold = Annotated[float | None, _option("fit_threshold", True)]
 GivenLossThreshold = Annotated[float | None, _option("loss_threshold", True)]
