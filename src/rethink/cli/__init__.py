@@ -185,7 +185,7 @@ def use_backend(requested: str | None, quiet: bool = False, in_process: bool = T
 
 def _register() -> None:
     # Imported for their side effect: each adds its command(s) to `app`.
-    from rethink.cli import bench, construct, grid, kernel, models, plot, run  # noqa: F401
+    from rethink.cli import bench, construct, export, grid, kernel, models, plot, run  # noqa: F401
 
 
 def main() -> None:
