@@ -50,13 +50,7 @@ def construct_command(
             "--keras/--no-keras", help="Also evaluate the float32 Keras model on the backend."
         ),
     ] = True,
-    data: Annotated[
-        str | None,
-        typer.Option(
-            help="CIFAR-10 source: archive or folder (default: $RETHINK_DATA, else Keras download).",
-            show_default=False,
-        ),
-    ] = None,
+    data: o.DataOption = None,
     out: Annotated[
         Path | None,
         typer.Option(help="Also write the numbers and settings to OUT/construct.json."),

@@ -86,13 +86,7 @@ def kernel_command(
     seed: o.Seed = D["seed"],
     train_subset: o.TrainSubset = D["train_subset"],
     test_subset: o.TestSubset = D["test_subset"],
-    data: Annotated[
-        str | None,
-        typer.Option(
-            help="CIFAR-10 source: archive or folder (default: $RETHINK_DATA, else Keras download).",
-            show_default=False,
-        ),
-    ] = None,
+    data: o.DataOption = None,
     out: Annotated[
         Path | None,
         typer.Option(

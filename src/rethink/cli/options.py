@@ -138,3 +138,14 @@ GivenFitThreshold = Annotated[float | None, _option("fit_threshold", True)]
 GivenLossThreshold = Annotated[float | None, _option("loss_threshold", True)]
 GivenLogEvery = Annotated[int | None, _option("log_every", True)]
 GivenEvalTrainEvery = Annotated[int | None, _option("eval_train_every", True)]
+
+# The data source of one run (run, construct, kernel); `rethink grid` declares its own,
+# in its "Folder and data" panel.
+DataOption = Annotated[
+    str | None,
+    typer.Option(
+        envvar="RETHINK_DATA",
+        help="CIFAR-10 source: archive or folder (default: Keras's download).",
+        show_default=False,
+    ),
+]

@@ -50,14 +50,7 @@ def run_command(
     loss_threshold: o.LossThreshold = D["loss_threshold"],
     log_every: o.LogEvery = D["log_every"],
     eval_train_every: o.EvalTrainEvery = D["eval_train_every"],
-    data: Annotated[
-        str | None,
-        typer.Option(
-            envvar="RETHINK_DATA",
-            help="CIFAR-10 source: archive or folder (default: Keras's download).",
-            show_default=False,
-        ),
-    ] = None,
+    data: o.DataOption = None,
     out: Annotated[Path, typer.Option(help="Folder the run folder is created in.")] = Path("runs"),
     resume: Annotated[
         bool, typer.Option(help="Continue the run folder from its last checkpoint.")
