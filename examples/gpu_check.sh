@@ -12,8 +12,15 @@
 #             baseline, then torch with --torch-compile off; OUT/bench-*.json
 #   profile   a 20-step torch profiler trace of the native Inception step, compiled
 #             (auto) and eager; OUT/profile/
+#   regularized  section 3 at the paper's protocol for the conv nets: Inception and
+#             AlexNet on random labels with weight decay, both at once, then report
+#   kernel    section 5 at the paper's size on jax in float64: the Gaussian kernel on
+#             all 50,000 images, then 32,000 random filters with lambda 0 and 1e-3
+#   construct section 4 on all 50,000 images, true and random labels
+# (the default is the first three; name the others to run them)
 # Everything readable offline (run folders without checkpoints, JSON, traces, logs)
-# is packed into OUT/gpu-check-STAGES.tar.gz; OUT/gpu-check.log is the whole log.
+# (no checkpoints or model.keras) is packed into OUT/gpu-check-STAGES.tar.gz;
+# OUT/gpu-check.log is the whole log.
 #
 # DEADLINE=S stops starting work S seconds after the script began (each stage's
 # timeout is cut to what is left). QUICK=1 shrinks every stage to seconds, to try
@@ -35,6 +42,10 @@ log="$out/gpu-check.log"
 exec > >(tee -a "$log") 2>&1
 
 if [ "${QUICK:-0}" = 1 ]; then
+    regularized_models=mlp_1x512,mlp_3x512
+    kernel_size=(--train-subset 300 --test-subset 200)
+    filters=(--filters 100)
+    construct_size=(--train-subset 500 --test-subset 200)
     headline_size=(--steps 30 --train-subset 512 --test-subset 256 --batch-size 32)
     models=mlp_1x512,mlp_3x512
     keras_models=mlp_1x512
@@ -42,6 +53,10 @@ if [ "${QUICK:-0}" = 1 ]; then
     profile_size=(--model mlp_3x512 --warmup 3 --steps 4 --batch-size 32)
     headline_model=mlp_1x512
 else
+    regularized_models=inception,alexnet
+    kernel_size=()
+    filters=(--filters 32000)
+    construct_size=()
     headline_size=()
     models=inception,inception_no_bn,alexnet,mlp_1x512,mlp_3x512
     keras_models=inception
@@ -100,8 +115,28 @@ for stage in "${stages[@]}"; do
                 "$work/profile" --compile "$mode" "${profile_size[@]}"
         done
         ;;
+    regularized)
+        step 480 $rethink grid --preset regularized --models "$regularized_models" \
+            --backend jax --jobs auto --data "$data" --out "$work/regularized" \
+            "${headline_size[@]}"
+        step 60 $rethink report "$work/regularized"
+        ;;
+    kernel)
+        step 300 $rethink kernel --backend jax --data "$data" "${kernel_size[@]}" \
+            --levels 0,0.2,0.4,0.6,0.8,1 --out "$work/kernel-gaussian"
+        for lam in 0 1e-3; do
+            step 300 $rethink kernel --backend jax --data "$data" "${kernel_size[@]}" \
+                --kernel features "${filters[@]}" --lam "$lam" --out "$work/kernel-features-$lam"
+        done
+        ;;
+    construct)
+        for labels in true_labels random_labels; do
+            step 120 $rethink construct --backend jax --data "$data" "${construct_size[@]}" \
+                --corruption "$labels" --out "$work/construct-$labels"
+        done
+        ;;
     *)
-        echo "unknown stage $stage (headline, bench, profile)"
+        echo "unknown stage $stage (headline, bench, profile, regularized, kernel, construct)"
         exit 2
         ;;
     esac
@@ -111,5 +146,5 @@ done
 # brings back a few files only).
 name="gpu-check-$(IFS=-; echo "${stages[*]}").tar.gz"
 tar -czf "$out/$name" -C "$(dirname "$work")" --exclude='checkpoint*' --exclude='*.ckpt' \
-    --exclude='*.weights.h5' gpu-check
+    --exclude='*.weights.h5' --exclude='*.keras' gpu-check
 echo "== packed $out/$name ($(du -h "$out/$name" | cut -f1)) after $(($(date +%s) - began))s"
