@@ -3,7 +3,7 @@
 #
 #   examples/gpu_check.sh OUT DATA [STAGE ...]
 #
-# Stages (default: all, in this order):
+# Stages, run in the order named:
 #   headline  Inception on true and on random labels, the paper's protocol (25,000
 #             steps each), on jax, both at once (--jobs auto), then `rethink report`
 #             and Figure 1 of the pair; into OUT/headline/
@@ -18,7 +18,7 @@
 #             all 50,000 images, then 32,000 random filters with lambda 0 and 1e-3
 #   construct section 4 on all 50,000 images, true and random labels
 # (the default is the first three; name the others to run them)
-# Everything readable offline (run folders without checkpoints, JSON, traces, logs)
+# Everything readable offline (run folders, JSON, traces, logs)
 # (no checkpoints or model.keras) is packed into OUT/gpu-check-STAGES.tar.gz;
 # OUT/gpu-check.log is the whole log.
 #
