@@ -391,3 +391,31 @@ def test_shared_archive_is_full_cifar10(cifar_archive, tmp_path, monkeypatch):
     monkeypatch.setattr(sources, "decode", lambda layout: pytest.fail("cache missed"))
     (x_again, _), _ = load_cifar10(cifar_archive, cache_dir=tmp_path)
     np.testing.assert_array_equal(x_again, x_train)
+
+
+class _RunsCode:
+    """A pickle that calls a function when loaded: what a hostile archive could hold."""
+
+    def __init__(self, marker: Path) -> None:
+        self.marker = marker
+
+    def __reduce__(self) -> tuple:
+        return (shutil.copyfile, (__file__, str(self.marker)))
+
+
+def test_a_batch_pickle_that_would_run_code_is_refused(copies, tmp_path):
+    root = shutil.copytree(copies["official_dir"], tmp_path / "batches")
+    marker = tmp_path / "the-pickle-ran"
+    hostile = {b"data": _RunsCode(marker), b"labels": [0]}
+    (root / "data_batch_3").write_bytes(pickle.dumps(hostile, protocol=2))
+    with pytest.raises(DataError) as info:
+        load_cifar10(root, cache_dir=tmp_path / "cache")
+    assert not marker.exists()  # refused before anything ran
+    message = str(info.value)
+    assert (
+        "data_batch_3 is not a CIFAR-10 batch" in message and "refusing shutil.copyfile" in message
+    )
+    assert "\n" not in message
+    # The real batches (NumPy arrays inside) still load: the test above this one.
+    check = load_cifar10(copies["official_dir"], cache_dir=tmp_path / "cache2")
+    assert check[0][0].shape[1:] == (32, 32, 3)

@@ -33,7 +33,7 @@ from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 from PIL import Image
@@ -267,10 +267,31 @@ def _decode_official(source: Path, blobs: Mapping[str, bytes]) -> Arrays:
     return (x_train, y_train), parts[-1]
 
 
+# What a CIFAR-10 batch's pickle may name: NumPy's array reconstruction, and the
+# codec protocol-2 pickles use for bytes (`_codecs.encode`, a pure function).
+_BATCH_GLOBALS = {
+    (module, name)
+    for module in ("numpy.core.multiarray", "numpy._core.multiarray")
+    for name in ("_reconstruct", "scalar")
+} | {("numpy", "ndarray"), ("numpy", "dtype"), ("_codecs", "encode")}
+
+
+class _BatchUnpickler(pickle.Unpickler):
+    """Unpickles a CIFAR-10 batch (dicts, lists, bytes, ints, NumPy arrays) and refuses
+    any other global: a pickle from a downloaded archive could otherwise run code."""
+
+    def find_class(self, module: str, name: str) -> Any:
+        if (module, name) in _BATCH_GLOBALS:
+            return super().find_class(module, name)
+        raise pickle.UnpicklingError(
+            f"refusing {module}.{name}: a CIFAR-10 batch holds only arrays, lists and bytes"
+        )
+
+
 def _read_batch(source: Path, name: str, blob: bytes) -> tuple[np.ndarray, np.ndarray]:
     """One pickled batch: b'data' (N, 3072) uint8 in CHW order and b'labels'."""
     try:
-        batch = pickle.loads(blob, encoding="bytes")
+        batch = _BatchUnpickler(io.BytesIO(blob), encoding="bytes").load()
         data = np.asarray(batch[b"data"], dtype=np.uint8)
         labels = np.asarray(batch[b"labels"], dtype=np.int64).reshape(-1)
         x = data.reshape(len(labels), 3, 32, 32).transpose(0, 2, 3, 1)
