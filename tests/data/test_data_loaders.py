@@ -419,3 +419,15 @@ def test_a_batch_pickle_that_would_run_code_is_refused(copies, tmp_path):
     # The real batches (NumPy arrays inside) still load: the test above this one.
     check = load_cifar10(copies["official_dir"], cache_dir=tmp_path / "cache2")
     assert check[0][0].shape[1:] == (32, 32, 3)
+
+
+def test_a_dotted_name_inside_an_allowed_package_is_refused(copies, tmp_path):
+    """Allowing "numpy" as a prefix would let numpy.lib... hand out os functions."""
+    root = shutil.copytree(copies["official_dir"], tmp_path / "batches")
+    marker = tmp_path / "ran"
+    # Protocol 0 by hand: GLOBAL numpy / lib.npyio.os.system, then call it.
+    hostile = f"cnumpy\nlib.npyio.os.system\n(S'touch {marker}'\ntR.".encode()
+    (root / "test_batch").write_bytes(hostile)
+    with pytest.raises(DataError, match=r"test_batch is not a CIFAR-10 batch \(refusing numpy"):
+        load_cifar10(root, cache_dir=tmp_path / "cache")
+    assert not marker.exists()
