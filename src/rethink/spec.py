@@ -76,6 +76,12 @@ class RunSpec:
     spec_version: int = SPEC_VERSION  # spec.json format; see SPEC_VERSION
 
     def __post_init__(self) -> None:
+        # Plain strs: a CLI choice arrives as a str Enum member, which some writers
+        # (h5py, inside model.save on TensorFlow) cannot store.
+        for name in ("model", "corruption", "precision", "augment_crop"):
+            value = getattr(self, name)
+            if isinstance(value, str) and type(value) is not str:
+                object.__setattr__(self, name, str(value))
         validate(self)
 
     @property

@@ -13,15 +13,18 @@ and gives no more of the design; rethink's, every part a setting:
     not change them;
   - a valid convolution (stride 1: 24x24 maps for 5x5), then a ReLU;
   - sum pooling over the four quadrants of each map: 4 x filters features;
-  - each feature standardized with the training set's mean and standard
-    deviation, and the kernel k(x, x') = phi(x).phi(x') / (4 filters), so
-    its diagonal has mean 1 on the training set, as the Gaussian kernel's.
+  - each feature scaled to unit root mean square over the training set, and
+    the kernel k(x, x') = phi(x).phi(x') / (4 filters), so its diagonal has
+    mean 1 on the training set, as the Gaussian kernel's. The features are
+    not centred: features centred on the training set sum to zero over it,
+    so K would have the all-ones vector in its null space (singular: an
+    exact interpolation impossible, whatever the precision).
 
 K has rank at most 4 x filters: to interpolate n points, 4 x filters >= n.
 The features are never held all at once: for each chunk of `chunk`
 filters, the features of every training and test image are computed in
 batches of `batch` images (`keras.ops.conv` on the backend's device),
-standardized, and their products added to K's tiles and to the test tiles.
+scaled, and their products added to K's tiles and to the test tiles.
 """
 
 from __future__ import annotations
@@ -99,7 +102,7 @@ def feature_gram(
     seed: int = 0,
     step: Callable[[], None] | None = None,
 ) -> Gram:
-    """The linear kernel of the standardized random features, accumulated chunk by chunk.
+    """The linear kernel of the scaled random features, accumulated chunk by chunk.
 
     `step()` after each chunk of filters.
     """
@@ -119,10 +122,9 @@ def feature_gram(
         phi = ops.concatenate([pooled_features(b, w) for b in images], axis=0)
         phi = ops.cast(phi, dtype)
         train = phi[:n]
-        mean = ops.mean(train, axis=0)
-        std = ops.sqrt(ops.mean(ops.square(train - mean), axis=0))
-        std = ops.where(std > 0, std, ops.ones_like(std))
-        phi = (phi - mean) / std * norm
+        rms = ops.sqrt(ops.mean(ops.square(train), axis=0))
+        rms = ops.where(rms > 0, rms, ops.ones_like(rms))  # a feature zero on every image
+        phi = phi / rms * norm
         rows = [phi[a:b] for a, b in blocks]
         test_rows = [phi[n + a : n + b] for a, b in test_blocks]
         if train_tiles is None or test_tiles is None:

@@ -77,6 +77,10 @@ class Engine:
     KEYS = ("loop", "steps_per_execution", "torch_compile")  # in a spec's extra
 
     def __post_init__(self) -> None:
+        for name in ("loop", "torch_compile"):  # plain strs, not a CLI choice's Enum member
+            value = getattr(self, name)
+            if isinstance(value, str) and type(value) is not str:
+                object.__setattr__(self, name, str(value))
         if self.loop not in LOOPS:
             raise EngineError(f"unknown loop {self.loop!r}; choose from {', '.join(LOOPS)}")
         if self.torch_compile not in TORCH_COMPILE:
