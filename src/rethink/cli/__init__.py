@@ -7,6 +7,7 @@ Keras is imported only inside commands, after `backend.select()`, so
 
 from __future__ import annotations
 
+import importlib
 import sys
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn
@@ -18,12 +19,25 @@ from typer.core import TyperGroup
 
 from rethink.cli import options as o
 
-try:  # Typer >= 0.2x carries its own Click
-    from typer._click.exceptions import ClickException as _UsageErrors
-    from typer.exceptions import Abort as _Abort
-except ImportError:  # older Typer: Click itself
-    from click.exceptions import Abort as _Abort  # type: ignore[assignment]
-    from click.exceptions import ClickException as _UsageErrors  # type: ignore[assignment]
+
+def _error_types() -> tuple[Any, Any]:
+    """(ClickException, Abort) of the Click that Typer runs on: its own copy in
+    Typer >= 0.2x, Click itself before."""
+    for errors, aborts in (
+        ("typer._click.exceptions", "typer.exceptions"),
+        ("click.exceptions", "click.exceptions"),
+    ):
+        try:
+            return (
+                importlib.import_module(errors).ClickException,
+                importlib.import_module(aborts).Abort,
+            )
+        except (ImportError, AttributeError):
+            continue
+    raise ImportError("Typer's Click is not importable")
+
+
+_UsageErrors, _Abort = _error_types()
 
 if TYPE_CHECKING:
     from rethink.train.steppers import Engine
