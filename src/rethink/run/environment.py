@@ -80,6 +80,27 @@ def describe_environment(backend: str) -> dict[str, Any]:
     }
 
 
+def _output(
+    argv: list[str], timeout_s: float, env: dict[str, str] | None = None
+) -> list[str] | None:
+    """The non-empty lines a command prints, or None if it cannot run, times out or fails."""
+    try:
+        out = subprocess.run(
+            argv, capture_output=True, text=True, timeout=timeout_s, env=env, check=False
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    if out.returncode != 0:
+        return None
+    return [line.strip() for line in out.stdout.splitlines() if line.strip()]
+
+
+def _nvidia_smi(*args: str) -> list[str] | None:
+    """What `nvidia-smi ARGS` prints, or None without a working one (no NVIDIA driver)."""
+    tool = shutil.which("nvidia-smi")
+    return None if tool is None else _output([tool, *args], timeout_s=20)
+
+
 def source_commit() -> str | None:
     """The git commit of the rethink checkout running (an editable install), with
     "+dirty" when it has uncommitted changes; None for an installed package."""
@@ -87,40 +108,17 @@ def source_commit() -> str | None:
     git = shutil.which("git")
     if git is None or not os.path.isdir(os.path.join(root, ".git")):
         return None
-    try:
-        head = subprocess.run(
-            [git, "-C", root, "rev-parse", "HEAD"], capture_output=True, text=True, timeout=10
-        )
-        dirty = subprocess.run(
-            [git, "-C", root, "status", "--porcelain", "--untracked-files=no"],
-            capture_output=True,
-            text=True,
-            timeout=10,
-        )
-    except (OSError, subprocess.SubprocessError):
+    head = _output([git, "-C", root, "rev-parse", "HEAD"], timeout_s=10)
+    if not head:
         return None
-    if head.returncode != 0:
-        return None
-    return head.stdout.strip() + ("+dirty" if dirty.stdout.strip() else "")
+    dirty = _output([git, "-C", root, "status", "--porcelain", "--untracked-files=no"], 10)
+    return head[0] + ("+dirty" if dirty else "")
 
 
 def nvidia_driver() -> str | None:
     """The NVIDIA driver version (`nvidia-smi`), or None without one."""
-    tool = shutil.which("nvidia-smi")
-    if tool is None:
-        return None
-    try:
-        out = subprocess.run(
-            [tool, "--query-gpu=driver_version", "--format=csv,noheader"],
-            capture_output=True,
-            text=True,
-            timeout=20,
-            check=False,
-        )
-    except (OSError, subprocess.SubprocessError):
-        return None
-    lines = out.stdout.strip().splitlines()
-    return lines[0].strip() if out.returncode == 0 and lines else None
+    lines = _nvidia_smi("--query-gpu=driver_version", "--format=csv,noheader")
+    return lines[0] if lines else None
 
 
 def cuda_versions(backend: str) -> dict[str, str | None] | None:
@@ -162,15 +160,8 @@ def visible_gpus() -> tuple[str, ...]:
     if given is not None:
         entries = tuple(g.strip() for g in given.split(",") if g.strip())
         return () if entries in ((), ("-1",)) else entries
-    tool = shutil.which("nvidia-smi")
-    if tool is None:
-        return ()
-    try:
-        out = subprocess.run([tool, "-L"], capture_output=True, text=True, timeout=20, check=False)
-    except (OSError, subprocess.SubprocessError):
-        return ()
-    n = sum(1 for line in out.stdout.splitlines() if line.startswith("GPU "))
-    return tuple(str(i) for i in range(n)) if out.returncode == 0 else ()
+    n = sum(1 for line in _nvidia_smi("-L") or [] if line.startswith("GPU "))
+    return tuple(str(i) for i in range(n))
 
 
 # How to get each backend's CUDA build (README, "Install").
@@ -198,17 +189,7 @@ def probe_device(backend: str, timeout_s: float = 120.0) -> str | None:
         "import keras; from rethink.run.environment import device_name; "
         "print(device_name(keras.backend.backend()))"
     )
-    env = dict(os.environ, KERAS_BACKEND=backend)
-    try:
-        out = subprocess.run(
-            [sys.executable, "-c", code],
-            capture_output=True,
-            text=True,
-            timeout=timeout_s,
-            env=env,
-            check=False,
-        )
-    except (OSError, subprocess.SubprocessError):
-        return None
-    lines = out.stdout.strip().splitlines()
-    return lines[-1].strip() if out.returncode == 0 and lines else None
+    lines = _output(
+        [sys.executable, "-c", code], timeout_s, env=dict(os.environ, KERAS_BACKEND=backend)
+    )
+    return lines[-1] if lines else None
