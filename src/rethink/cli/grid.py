@@ -341,27 +341,20 @@ def grid_command(
         warning = gpu_unseen_warning(name, probe_device(name), gpu_list)
         if warning:
             err_console.print(warning, markup=False, highlight=False, soft_wrap=True)
-    saved = os.environ.get("RETHINK_SAVE_MODEL")
-    os.environ["RETHINK_SAVE_MODEL"] = "1" if save_model else "0"  # the workers' --save-model
-    try:
-        result = _or_fail(
-            lambda: run_grid(
-                grid,
-                folder,
-                backend=name,
-                preset=preset_name,
-                jobs=n_jobs,
-                gpus=gpu_list,
-                cluster=cluster,
-                worker=worker_command,
-                reporter=reporter_for(console),
-            )
+    result = _or_fail(
+        lambda: run_grid(
+            grid,
+            folder,
+            backend=name,
+            preset=preset_name,
+            jobs=n_jobs,
+            gpus=gpu_list,
+            cluster=cluster,
+            worker=worker_command,
+            reporter=reporter_for(console),
+            save_model=save_model,
         )
-    finally:
-        if saved is None:
-            os.environ.pop("RETHINK_SAVE_MODEL", None)
-        else:
-            os.environ["RETHINK_SAVE_MODEL"] = saved
+    )
     _print_wide(summary(result.state))
     where = result.folder
     if result.exit_code == 130:

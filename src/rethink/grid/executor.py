@@ -48,7 +48,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -274,16 +274,20 @@ class Launcher:
 
 
 class LocalLauncher(Launcher):
-    """Each attempt a worker subprocess on this machine (`worker` makes its argv),
-    on the GPU the executor picked (CUDA_VISIBLE_DEVICES), or with its share of
-    the CPU's cores when several train at once."""
+    """Each attempt a worker subprocess on this machine (`worker` makes its argv,
+    `env` adds to its environment), on the GPU the executor picked
+    (CUDA_VISIBLE_DEVICES), or with its share of the CPU's cores when several
+    train at once."""
 
-    def __init__(self, worker: WorkerCommand | None = None) -> None:
+    def __init__(
+        self, worker: WorkerCommand | None = None, env: Mapping[str, str] | None = None
+    ) -> None:
         self.worker = worker or rethink_worker
+        self.env = dict(env or {})
 
     def launch(self, run: RunState, run_dir: RunDir, state: GridState) -> Attempt:
         argv = self.worker(run_dir.spec_path, state.grid_dir, state.backend)
-        env = worker_env(state.backend)
+        env = worker_env(state.backend, self.env)
         if run.gpu is not None:
             env["CUDA_VISIBLE_DEVICES"] = run.gpu
         elif state.jobs > 1:
@@ -583,10 +587,11 @@ def start_worker(
         )
 
 
-def worker_env(backend: str) -> dict[str, str]:
-    """This process's environment plus what every worker needs."""
+def worker_env(backend: str, extra: Mapping[str, str] | None = None) -> dict[str, str]:
+    """This process's environment plus what every worker needs, plus `extra`."""
     env = dict(os.environ)
     env.update(KERAS_BACKEND=backend, XLA_PYTHON_CLIENT_PREALLOCATE="false", PYTHONUNBUFFERED="1")
+    env.update(extra or {})
     return env
 
 

@@ -132,6 +132,7 @@ def run_grid(
     worker: WorkerCommand = rethink_worker,
     reporter: Reporter | None = None,
     argv: Sequence[str] | None = None,
+    save_model: bool = True,
 ) -> GridResult:
     """Train `grid` into `out` (None: the next free `output_N`); see the module docs.
 
@@ -139,7 +140,8 @@ def run_grid(
     `jobs` runs at once (None: `auto_jobs`; on Ray, every run at once), on
     `gpus` (device numbers, spread over the runs); `reporter` sees the
     grid's progress (`rethink.grid.live.reporter_for`; None: silent);
-    `argv` is recorded in grid.json (default: this process's).
+    `argv` is recorded in grid.json (default: this process's); `save_model`:
+    each completed run writes model.keras (the workers' RETHINK_SAVE_MODEL).
     """
     try:
         specs = expand(grid)
@@ -166,7 +168,8 @@ def run_grid(
             write_record(folder, rec)
         else:
             check_same(folder, existing, specs)
-        state = _execute(folder, specs, backend, jobs, tuple(gpus), cluster, worker, reporter)
+        env = {"RETHINK_SAVE_MODEL": "1" if save_model else "0"}
+        state = _execute(folder, specs, backend, jobs, tuple(gpus), cluster, worker, reporter, env)
     finally:
         lock.release()
     return GridResult(folder, state, exit_code(state))
@@ -181,16 +184,18 @@ def _execute(
     cluster: Cluster | None,
     worker: WorkerCommand,
     reporter: Reporter | None,
+    env: dict[str, str],
 ) -> GridState:
     if cluster is None:
         import os
 
         n = jobs or auto_jobs(gpus, os.cpu_count() or 1)
-        launcher: Launcher = LocalLauncher(worker)
+        launcher: Launcher = LocalLauncher(worker, env)
     else:
         from rethink.grid.ray.cluster import RayLauncher
 
-        n, launcher = max(1, cluster.capacity), RayLauncher(cluster, worker=worker, in_flight=jobs)
+        n = max(1, cluster.capacity)
+        launcher = RayLauncher(cluster, worker=worker, in_flight=jobs, env=env)
     return Executor(
         folder, specs, backend=backend, jobs=n, gpus=gpus, launcher=launcher, reporter=reporter
     ).run()

@@ -48,7 +48,7 @@ from rethink.run.folder import CHECKPOINT, PROGRESS, RunDir
 from rethink.spec import RunSpec
 from tests.helpers.backend import current_backend
 from tests.helpers.ray_cluster import RayCluster
-from tests.helpers.workers import fake_worker
+from tests.helpers.workers import calls, fake_worker
 
 cli._register()
 NODE = {"node_id": "n" * 56, "node_ip": "10.1.2.3", "host": "node-a"}
@@ -193,6 +193,16 @@ def test_an_attempt_that_sees_the_grid_folder_trains_in_place(tmp_path: Path) ->
     # A folder with another grid's token is not this grid's folder.
     other = _job(tmp_path, run, token="another", run_id=run.run_id)
     assert run_attempt(other, ProgressBoard(), NODE)["shared"] is False
+
+
+def test_a_jobs_env_reaches_its_worker(tmp_path: Path) -> None:
+    """`rethink grid --no-save-model` on Ray: the setting travels with the task."""
+    run = RunSpec(model="mlp_1x512", corruption="true_labels", steps=5, log_every=5)
+    job = _job(tmp_path, run, env={"RETHINK_SAVE_MODEL": "0"})
+    (Path(job.grid_dir) / MARKER).write_text("t0k3n\n")
+    assert run_attempt(job, ProgressBoard(), NODE)["returncode"] == 0
+    (call,) = calls(Path(job.grid_dir) / run.run_id)
+    assert call["env"]["RETHINK_SAVE_MODEL"] == "0"
 
 
 def test_a_retry_starts_from_the_last_shipped_checkpoint(

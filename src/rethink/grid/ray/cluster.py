@@ -51,7 +51,7 @@ import socket
 import tempfile
 import time
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -213,6 +213,7 @@ class Job:
     token: str  # the marker's content: a node that reads it sees the grid folder
     worker: WorkerCommand = rethink_worker
     ship: bool = False  # ship files even where the grid folder is visible
+    env: Mapping[str, str] = field(default_factory=dict)  # added to the worker's environment
 
 
 def sees_grid(grid_dir: Path, token: str) -> bool:
@@ -246,8 +247,7 @@ def run_attempt(job: Job, board: Board, node: dict[str, Any]) -> dict[str, Any]:
             write_json(run_dir / SPEC, job.spec)
         if shipper is not None:
             shipper.mark()
-        env = worker_env(job.backend)
-        env["RETHINK_NODE"] = str(node.get("node_id") or "")
+        env = worker_env(job.backend, {**job.env, "RETHINK_NODE": str(node.get("node_id") or "")})
         argv = job.worker(run_dir / SPEC, root, job.backend)
         where = f"on Ray node {node.get('node_ip')} ({node.get('host')}), " + (
             "in the grid folder" if shared else "shipping its files back"
@@ -378,7 +378,8 @@ class RayLauncher(Launcher):
 
     `in_flight`: runs handed to the cluster at once (default: all of them; Ray
     queues those that do not fit). `ship`: always ship files back, even where
-    the grid folder is visible (default: RETHINK_RAY_FILES=ship).
+    the grid folder is visible (default: RETHINK_RAY_FILES=ship). `env`: added
+    to each worker's environment on its node.
     """
 
     tick_s = 0.2
@@ -391,9 +392,11 @@ class RayLauncher(Launcher):
         worker: WorkerCommand | None = None,
         in_flight: int | None = None,
         ship: bool | None = None,
+        env: Mapping[str, str] | None = None,
     ) -> None:
         self.cluster = cluster
         self.worker = worker or rethink_worker
+        self.env = dict(env or {})
         self.in_flight = in_flight
         self.ship = os.environ.get("RETHINK_RAY_FILES") == "ship" if ship is None else ship
         self._token = secrets.token_hex(16)
@@ -445,6 +448,7 @@ class RayLauncher(Launcher):
         job = Job(
             run_id=run.run_id, spec=run.spec.to_dict(), backend=state.backend,
             grid_dir=str(self._root), token=self._token, worker=self.worker, ship=self.ship,
+            env=self.env,
         )  # fmt: skip
         attempt = RayAttempt(self._remote.remote(job, self._board))
         self._attempts[run.run_id] = attempt
