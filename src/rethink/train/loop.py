@@ -416,8 +416,6 @@ def train(
     except KeyboardInterrupt:
         status = Status.STOPPED
         tracker.step = tracker.epoch * tracker.spe + tracker.k
-    if status == Status.COMPLETED:
-        if stepper is not None:
-            stepper.sync()
+    if status == Status.COMPLETED:  # the stepper synced at the last epoch's end
         observer.on_model(model)
     return tracker.outcome(status)
