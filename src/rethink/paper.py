@@ -1,9 +1,10 @@
 """The paper's published numbers, as data (from docs/paper.md).
 
-Zhang et al. (ICLR 2017), Table 1 (train / test accuracy in %, CIFAR-10), and
-an independent reproduction of Figure 1a (small Inception, batch 128, 25k
+Zhang et al. (ICLR 2017), Table 1 (train / test accuracy in %, CIFAR-10), an
+independent reproduction of Figure 1a (small Inception, batch 128, 25k
 steps, one seed): the steps each randomization took to reach training loss
-0.01. `rethink report` puts these beside the measured numbers.
+0.01, and section 5's kernel test errors on CIFAR-10. `rethink report` and
+`rethink kernel` put these beside the measured numbers.
 
     row = table1_row("alexnet", "true_labels", random_crop=False, weight_decay=True)
     row.test  # 77.36
@@ -84,3 +85,19 @@ def table1_row(
         if key == (model, corruption, random_crop, weight_decay):
             return row
     return None
+
+
+# Section 5, CIFAR-10, no augmentation: test error (fraction) of the minimum-norm
+# kernel solution, by (rethink kernel name, l2-regularized). Unregularized, every
+# setting interpolates (train error 0); no numbers for the other combinations.
+KERNEL_TEST_ERROR: dict[tuple[str, bool], float] = {
+    ("gaussian", False): 0.46,  # "a Gaussian kernel on pixels ... 46% test error"
+    ("features", False): 0.17,  # "32,000 random filters ... 17% test error"
+    ("features", True): 0.15,  # "adding l2 regularization ... 15%"
+}
+KERNEL_FILTERS = 32_000  # random filters of the paper's convolutional features
+
+
+def kernel_test_error(kernel: str, regularized: bool) -> float | None:
+    """The paper's CIFAR-10 test error (fraction) for this kernel, or None."""
+    return KERNEL_TEST_ERROR.get((kernel, regularized))

@@ -23,6 +23,7 @@ import typer
 
 from rethink.cli import BackendOption, app, console, err_console, fail, use_backend
 from rethink.cli import options as o
+from rethink.paper import KERNEL_FILTERS
 
 if TYPE_CHECKING:
     from rich.progress import Progress
@@ -30,7 +31,7 @@ if TYPE_CHECKING:
     from rethink.kernel import KernelReport
 
 D = o.DEFAULTS
-GPU_FILTERS = 32_000  # the paper's
+GPU_FILTERS = KERNEL_FILTERS  # the paper's
 CPU_FILTERS = 2_000
 
 

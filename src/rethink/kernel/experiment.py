@@ -27,8 +27,8 @@ import numpy as np
 
 from rethink.kernel.budget import Budget
 from rethink.kernel.errors import KernelError
-from rethink.kernel.paper import paper_test_error
 from rethink.kernel.tiles import split
+from rethink.paper import kernel_test_error
 from rethink.spec import CORRUPTIONS, RunSpec, SpecError
 
 KERNELS = ("gaussian", "features")
@@ -270,7 +270,7 @@ def run_kernel(
                 residual_max=float(np.max(np.abs(residual))),
                 residual_rel=float(np.linalg.norm(residual) / np.linalg.norm(targets[:, cols])),
                 norm=float(np.sqrt(max(norm2, 0.0))),
-                paper_test_error=paper_test_error(settings.kernel, regularized)
+                paper_test_error=kernel_test_error(settings.kernel, regularized)
                 if spec.corruption == "true_labels" or spec.level == 0
                 else None,
             )
