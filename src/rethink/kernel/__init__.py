@@ -12,7 +12,7 @@ matrix, Y one-hot labels): the minimum-norm interpolant. `rethink kernel`
 builds K for the Gaussian kernel on pixels (`gaussian`) or the linear kernel
 on random convolutional features (`features`), solves (K + lambda I) alpha = Y
 and reports train and test error, the residual and the RKHS norm
-sqrt(trace(alpha^T K alpha)) beside the paper's numbers (`paper`).
+sqrt(trace(alpha^T K alpha)) beside the paper's numbers (`rethink.paper`).
 
 The pieces, each one noun: `tiles` (a symmetric matrix kept as its lower
 square tiles, built block by block), `gaussian` and `features` (the two
@@ -20,7 +20,7 @@ kernels' tiles), `solve` (a tiled Cholesky factorization, factorized once
 for any number of labellings, and its solves), `device` (float64 support
 and the memory there is), `budget` (the memory a problem needs, checked
 before starting), `experiment` (data, kernel, factorization, one result per
-labelling), `paper` and `figure` (norm and test error against label noise).
+labelling) and `figure` (norm and test error against label noise).
 
 No step ever works on a matrix larger than one tile (`--block`, default
 4096 rows): this bounds temporaries, and keeps CPU BLAS libraries away from
