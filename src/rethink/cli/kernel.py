@@ -23,6 +23,7 @@ import typer
 
 from rethink.cli import BackendOption, app, console, err_console, fail, use_backend
 from rethink.cli import options as o
+from rethink.formats import percent
 from rethink.paper import KERNEL_FILTERS
 
 if TYPE_CHECKING:
@@ -184,10 +185,6 @@ class _progress:
         return lambda: bar.advance(task)
 
 
-def _percent(x: float | None) -> str:
-    return "-" if x is None else f"{100 * x:.1f}%"
-
-
 def _rows(report: KernelReport) -> list[list[str]]:
     rows = []
     for r in report.results:
@@ -195,10 +192,10 @@ def _rows(report: KernelReport) -> list[list[str]]:
         rows.append(
             [
                 what,
-                _percent(r.train_error),
+                percent(r.train_error),
                 "0.0%",
-                _percent(r.test_error),
-                _percent(r.paper_test_error),
+                percent(r.test_error),
+                percent(r.paper_test_error),
                 f"{r.residual_max:.2e}",
                 f"{r.residual_rel:.2e}",
                 f"{r.norm:.4g}",
