@@ -21,8 +21,8 @@ import numpy as np
 
 from rethink.construct.network import DEFAULT_DRAWS, Network, construct, one_hot
 from rethink.data.pipeline import RunData
+from rethink.data.sources import NUM_CLASSES
 
-CLASSES = 10
 OUTPUTS = ("onehot", "label")
 # Images per Keras predict batch: the hidden layer is (batch, n) float32.
 BATCH_SIZE = 500
@@ -31,7 +31,7 @@ BATCH_SIZE = 500
 def targets_of(labels: np.ndarray, outputs: str) -> np.ndarray:
     """The float64 targets (n, k) the network is fitted to: one-hot (k = 10) or the label (k = 1)."""
     if outputs == "onehot":
-        return one_hot(labels, CLASSES)
+        return one_hot(labels, NUM_CLASSES)
     if outputs == "label":
         return np.asarray(labels, dtype=np.float64).reshape(-1, 1)
     raise ValueError(f"unknown outputs {outputs!r}; choose from {', '.join(OUTPUTS)}")
@@ -42,8 +42,8 @@ def predict(values: np.ndarray) -> np.ndarray:
     values = np.asarray(values, dtype=np.float64)
     if values.shape[1] > 1:
         return np.asarray(np.argmax(values, axis=1))
-    nearest = np.rint(np.nan_to_num(values[:, 0], nan=-1.0, posinf=CLASSES, neginf=-1.0))
-    return np.asarray(np.clip(nearest, 0, CLASSES - 1).astype(np.int64))
+    nearest = np.rint(np.nan_to_num(values[:, 0], nan=-1.0, posinf=NUM_CLASSES, neginf=-1.0))
+    return np.asarray(np.clip(nearest, 0, NUM_CLASSES - 1).astype(np.int64))
 
 
 def measure(

@@ -25,6 +25,7 @@ from typing import Any
 
 import numpy as np
 
+from rethink.data.sources import NUM_CLASSES
 from rethink.kernel.budget import Budget
 from rethink.kernel.errors import KernelError
 from rethink.kernel.tiles import split
@@ -32,7 +33,6 @@ from rethink.paper import kernel_test_error
 from rethink.spec import CORRUPTIONS, RunSpec, SpecError
 
 KERNELS = ("gaussian", "features")
-CLASSES = 10
 DEFAULT_BLOCK = 4096
 
 Progress = Callable[[str, int], Callable[[], None]]
@@ -241,7 +241,7 @@ def run_kernel(
     seconds["factorize"] = time.perf_counter() - clock
 
     clock = time.perf_counter()
-    onehot = np.eye(CLASSES)[y]  # (n, labellings, 10)
+    onehot = np.eye(NUM_CLASSES)[y]  # (n, labellings, 10)
     targets = onehot.reshape(n, -1)
     rhs = [ops.convert_to_tensor(targets[a:b], dtype=dtype) for a, b in blocks]
     step = stage("solve", 3)
@@ -258,7 +258,7 @@ def run_kernel(
     results = []
     regularized = settings.lam > 0
     for k, spec in enumerate(specs):
-        cols = slice(CLASSES * k, CLASSES * (k + 1))
+        cols = slice(NUM_CLASSES * k, NUM_CLASSES * (k + 1))
         residual = kf[:, cols] + settings.lam * a[:, cols] - targets[:, cols]
         norm2 = float(np.sum(a[:, cols] * kf[:, cols]))
         results.append(
