@@ -12,6 +12,8 @@
 #             baseline, then torch with --torch-compile off; OUT/bench-*.json
 #   profile   a 20-step torch profiler trace of the native Inception step, compiled
 #             (auto) and eager; OUT/profile/
+#   torch     the torch native loop alone (--torch-compile auto) on Inception with and
+#             without BatchNorm: to re-measure after a change to the torch step
 #   regularized  section 3 at the paper's protocol for the conv nets: Inception and
 #             AlexNet on random labels with weight decay, both at once, then report
 #   kernel    section 5 at the paper's size on jax in float64: the Gaussian kernel on
@@ -49,6 +51,7 @@ if [ "${QUICK:-0}" = 1 ]; then
     headline_size=(--steps 30 --train-subset 512 --test-subset 256 --batch-size 32)
     models=mlp_1x512,mlp_3x512
     keras_models=mlp_1x512
+    torch_models=mlp_1x512
     bench_size=(--warmup 3 --steps 6 --images 1024 --batch-size 32)
     profile_size=(--model mlp_3x512 --warmup 3 --steps 4 --batch-size 32)
     headline_model=mlp_1x512
@@ -60,6 +63,7 @@ else
     headline_size=()
     models=inception,inception_no_bn,alexnet,mlp_1x512,mlp_3x512
     keras_models=inception
+    torch_models=inception,inception_no_bn
     bench_size=()
     profile_size=(--model inception --warmup 30 --steps 20)
     headline_model=inception
@@ -109,6 +113,10 @@ for stage in "${stages[@]}"; do
         step 150 $rethink bench --models "$models" --backends torch "${bench_size[@]}" \
             --torch-compile off --json "$work/bench-torch-native-off.json"
         ;;
+    torch)
+        step 200 $rethink bench --models "$torch_models" --backends torch "${bench_size[@]}" \
+            --torch-compile auto --json "$work/bench-torch-native-auto.json"
+        ;;
     profile)
         for mode in auto off; do
             KERAS_BACKEND=torch step 120 python3 "$here/profile_torch_step.py" \
@@ -136,7 +144,7 @@ for stage in "${stages[@]}"; do
         done
         ;;
     *)
-        echo "unknown stage $stage (headline, bench, profile, regularized, kernel, construct)"
+        echo "unknown stage $stage (headline, bench, torch, profile, regularized, kernel, construct)"
         exit 2
         ;;
     esac
