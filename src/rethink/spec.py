@@ -72,13 +72,15 @@ class RunSpec:
     log_every: int = 100  # a metrics row every N global steps, each the mean of N steps
     eval_train_every: int | None = None  # evaluate the whole training split every K epochs
     data: str | None = None  # data source (path); None: RETHINK_DATA or Keras download
+    dataset: str | None = None  # a KNOWN data set's name, checked against the data; None: any
+    crop: int | None = None  # side of the centre crop; None: 28 for CIFAR, else whole images
     extra: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
     spec_version: int = SPEC_VERSION  # spec.json format; see SPEC_VERSION
 
     def __post_init__(self) -> None:
         # Plain strs: a CLI choice arrives as a str Enum member, which some writers
         # (h5py, inside model.save on TensorFlow) cannot store.
-        for name in ("model", "corruption", "precision", "augment_crop"):
+        for name in ("model", "corruption", "precision", "augment_crop", "dataset"):
             value = getattr(self, name)
             if isinstance(value, str) and type(value) is not str:
                 object.__setattr__(self, name, str(value))
@@ -217,5 +219,11 @@ def validate(spec: RunSpec) -> None:
         raise SpecError(
             f"unknown random crop {spec.augment_crop!r}; choose from {', '.join(AUGMENT_CROPS)}"
         )
+    from rethink.data.datasets import NAMES as DATASETS  # lazy: rethink.data imports spec
+
+    if spec.dataset is not None and spec.dataset not in DATASETS:
+        raise SpecError(f"unknown data set {spec.dataset!r}; choose from {', '.join(DATASETS)}")
+    if spec.crop is not None and not (isinstance(spec.crop, int) and spec.crop > 0):
+        raise SpecError(f"crop must be a positive number of pixels, got {spec.crop}")
     if spec.spec_version not in (1, SPEC_VERSION):
         raise SpecError(f"unknown spec version {spec.spec_version}; this rethink reads 1 and 2")

@@ -23,10 +23,12 @@ import rethink
 import rethink.cli as cli
 import rethink.cli.grid as grid_cli
 import rethink.grid.folder as grid_folder
+from rethink.data.datasets import CIFAR10_CLASSES
 from rethink.grid.spec import expand, read_record
 from rethink.lock import FolderLock
 from rethink.run.folder import RunDir
 from rethink.train.backend import BACKENDS, installed
+from tests.helpers.image_folders import write_image_folder
 from tests.helpers.workers import FAKE_WORKER, calls, fake_worker, snapshot
 
 cli._register()
@@ -37,8 +39,15 @@ SRC = str(Path(rethink.__file__).resolve().parents[1])
 SMALL = ["--preset", "smoke", "--models", "mlp_1x512,alexnet", "--corruptions", "true_labels,random_labels", "-c", "gaussian", "--jobs", "2"]  # fmt: skip
 
 
+@pytest.fixture(scope="module")
+def tiny_cifar10(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A CIFAR-10-like folder with the smoke preset's 500 training images (50 per class)."""
+    root = tmp_path_factory.mktemp("data") / "tiny-cifar10"
+    return write_image_folder(root, CIFAR10_CLASSES, (32, 32, 3), 50, 1)
+
+
 @pytest.fixture
-def fake(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+def fake(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, tiny_cifar10: Path) -> Path:
     """Runs every test in an empty folder, with the fake worker in place of `rethink run`."""
     work = tmp_path / "work"
     work.mkdir()
@@ -48,10 +57,9 @@ def fake(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     if not os.environ["KERAS_BACKEND"]:
         monkeypatch.delenv("KERAS_BACKEND")
     monkeypatch.setattr(grid_cli, "worker_command", fake_worker())
-    # The fake worker reads no data; a set RETHINK_DATA keeps the grid from downloading.
-    archive = tmp_path / "cifar-10-python.tar.gz"
-    archive.write_bytes(b"")
-    monkeypatch.setenv("RETHINK_DATA", str(archive))
+    # The fake worker reads no data, but the grid checks it first: a small CIFAR-10-like
+    # folder in RETHINK_DATA keeps it from downloading.
+    monkeypatch.setenv("RETHINK_DATA", str(tiny_cifar10))
     return work
 
 

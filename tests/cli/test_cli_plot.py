@@ -12,7 +12,10 @@ import pytest
 from typer.testing import CliRunner
 
 import rethink.cli as cli
+from rethink.data.datasets import Dataset
 from tests.helpers.run_folders import level_sweep, randomization_grid, spec_for, write_run
+
+THREE = Dataset("my_images", ("cat", "dog", "fox"), (20, 20, 1))
 
 cli._register()
 runner = CliRunner()
@@ -139,6 +142,29 @@ def test_report_json_on_stdout(grid: Path) -> None:
     assert data["protocol"].startswith("not the paper's protocol")
     assert all(r["protocol_deviations"] for r in data["runs"])
     assert not (grid / "report.md").exists()
+
+
+def test_report_and_plot_name_the_data_set(tmp_path: Path) -> None:
+    root = level_sweep(tmp_path / "grid", ("mlp_1x512",), (0.0, 1.0), dataset=THREE)
+    result = runner.invoke(cli.app, ["report", str(root)])
+    assert result.exit_code == 0, result.output
+    assert "- data set: my_images: 3 classes of 20x20x1 images (chance: 66.67%" in result.stdout
+    result = runner.invoke(cli.app, ["report", str(root), "--format", "json"])
+    assert result.exit_code == 0, result.output
+    assert [d["name"] for d in json.loads(result.stdout)["datasets"]] == ["my_images"]
+    result = runner.invoke(cli.app, ["plot", str(root), "--format", "png"])
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in (root / "figures").iterdir()) == ["figure1a.png", "figure1c.png"]
+
+
+def test_plot_of_two_data_sets_writes_a_folder_each(tmp_path: Path) -> None:
+    root = level_sweep(tmp_path / "grid", ("mlp_1x512",), (0.0, 1.0))
+    level_sweep(root, ("alexnet",), (0.0, 1.0), dataset=THREE)
+    result = runner.invoke(cli.app, ["plot", str(root), "--format", "png"])
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in (root / "figures").iterdir()) == ["cifar10", "my_images"]
+    assert (root / "figures" / "my_images" / "figure1c.png").stat().st_size > 0
+    assert "skipped my_images/figure1b" in result.output
 
 
 def test_plot_and_report_do_not_import_keras(grid: Path, tmp_path: Path) -> None:

@@ -160,16 +160,26 @@ def test_whiten_is_what_preprocess_does_to_the_centre() -> None:
 def test_crops_must_match_the_images() -> None:
     with pytest.raises(ValueError, match="4 crops for 5 images"):
         window_crop(_images(5), crop_draws(0, 0, 4))
-    with pytest.raises(ValueError, match="32, 32"):
+    # Windows of 28x28 at offsets up to 4 need 32x32 images, not preprocessed 28x28 ones.
+    with pytest.raises(ValueError, match="do not fit images of 28x28"):
         window_crop(preprocess(_images(2)), crop_draws(0, 0, 2))
-    with pytest.raises(ValueError, match="28, 28"):
-        padded_crop(_images(2), crop_draws(0, 0, 2, "padded"))
+    # Padded crops keep any image's size.
+    assert padded_crop(_images(2), crop_draws(0, 0, 2, "padded")).shape == (2, 32, 32, 3)
 
 
 # -- on the device: the steppers' versions against the reference ---------------------
 
 
-def _device_cases(mode: str) -> tuple[np.ndarray, Crops, np.ndarray]:
+def _device_cases(mode: str, grey: bool = False) -> tuple[np.ndarray, Crops, np.ndarray]:
+    """CIFAR's 32x32x3 cropped to 28x28, or grey 24x20 images cropped to 16x16."""
+    if grey:
+        raw = np.random.default_rng(8).integers(0, 256, size=(40, 24, 20, 1), dtype=np.uint8)
+        margin = (24 - 16, 20 - 16) if mode == "window" else None
+        crops = crop_draws(9, 1, 40, mode, margin)
+        if mode == "window":
+            return raw, crops, window_crop(raw, crops, (16, 16))
+        x = preprocess(raw, 16)
+        return x, crops, padded_crop(x, crops)
     raw = _images(40, seed=7)
     raw[5] = 200  # constant
     raw[6] = 100
@@ -182,28 +192,32 @@ def _device_cases(mode: str) -> tuple[np.ndarray, Crops, np.ndarray]:
 
 
 @pytest.mark.requires_backend("jax")
+@pytest.mark.parametrize("grey", [False, True])
 @pytest.mark.parametrize("mode", MODES)
-def test_the_jax_crops_equal_the_reference(mode: str) -> None:
+def test_the_jax_crops_equal_the_reference(mode: str, grey: bool) -> None:
     import jax
 
     from rethink.train.steppers.jax_stepper import augment_batch
 
-    x, crops, want = _device_cases(mode)
-    fn = jax.jit(augment_batch, static_argnames="mode")
-    got = np.asarray(fn(x, crops.dy, crops.dx, crops.flip, mode=mode))
+    x, crops, want = _device_cases(mode, grey)
+    crop = (16, 16) if grey else (28, 28)
+    fn = jax.jit(augment_batch, static_argnames=("mode", "crop"))
+    got = np.asarray(fn(x, crops.dy, crops.dx, crops.flip, mode=mode, crop=crop))
     assert got.shape == want.shape and got.dtype == np.float32
     np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5)
 
 
 @pytest.mark.requires_backend("torch")
+@pytest.mark.parametrize("grey", [False, True])
 @pytest.mark.parametrize("mode", MODES)
-def test_the_torch_crops_equal_the_reference(mode: str) -> None:
+def test_the_torch_crops_equal_the_reference(mode: str, grey: bool) -> None:
     import torch
 
     from rethink.train.steppers.torch_stepper import augment_batch
 
-    x, crops, want = _device_cases(mode)
+    x, crops, want = _device_cases(mode, grey)
+    crop = (16, 16) if grey else (28, 28)
     args = [torch.as_tensor(a) for a in (x, crops.dy, crops.dx, crops.flip)]
-    got = augment_batch(*args, mode=mode).numpy()
+    got = augment_batch(*args, mode=mode, crop=crop).numpy()
     assert got.shape == want.shape and got.dtype == np.float32
     np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5)

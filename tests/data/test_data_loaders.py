@@ -1,4 +1,8 @@
-"""rethink.data.load_cifar10: every source format, the cache, the errors, the download."""
+"""rethink.data.load_cifar10: every CIFAR-10 source format, the cache, the errors, the download.
+
+Other data sets (any image tree, CIFAR-100, MNIST, Keras's other downloads):
+tests/data/test_datasets_sources.py.
+"""
 
 from __future__ import annotations
 
@@ -148,7 +152,8 @@ def test_jpeg_tree_loads_close_to_the_originals(tmp_path):
 def test_second_load_comes_from_the_cache(copies, tmp_path, monkeypatch):
     first = load_cifar10(copies["tree_tgz"], cache_dir=tmp_path)
     written = list(tmp_path.iterdir())
-    assert [p.name for p in written] == [f"cifar10-{source_digest(copies['tree_tgz'])}.v1.npz"]
+    digest = source_digest(copies["tree_tgz"])
+    assert [p.name for p in written] == [f"data-{digest}.v{cache.CACHE_VERSION}.npz"]
 
     def no_decoding(layout):
         raise AssertionError("decoded again despite the cache")
@@ -205,6 +210,7 @@ def test_rethink_data_env_var_is_the_default_source(copies, tmp_path, monkeypatc
     assert source_digest() == source_digest(copies["official_tgz"])
     monkeypatch.delenv("RETHINK_DATA")
     assert source_digest() == sources.OFFICIAL_SHA256
+    assert source_digest(dataset="cifar10") == sources.OFFICIAL_SHA256
 
 
 # --- errors -----------------------------------------------------------------
@@ -260,28 +266,28 @@ def save(path: Path, image: np.ndarray) -> None:
 ERRORS = {
     "missing": (lambda c, t: t / "nowhere.tar.gz", "no such file or folder"),
     "empty folder": (lambda c, t: t, "unknown layout"),
-    "text file": (text_file, "not a tar archive or a folder"),
+    "text file": (text_file, "not a tar archive, a .npz file or a folder"),
     "truncated": (truncated, "truncated or corrupt archive"),
     "not gzip": (not_gzip, "truncated or corrupt archive"),
     "wrong size": (
         tree_variant(lambda r: save(r / "train/dog/0004.png", np.zeros((31, 32, 3), np.uint8))),
-        "image train/dog/0004.png is 32x31 RGB, expected 32x32 RGB",
+        "image train/dog/0004.png is 31x32, expected 32x32 like train/airplane/0000.png",
     ),
-    "grey": (
-        tree_variant(lambda r: save(r / "test/cat/0001.png", np.zeros((32, 32), np.uint8))),
-        "image test/cat/0001.png is 32x32 L, expected 32x32 RGB",
+    "16-bit": (
+        tree_variant(lambda r: save(r / "test/cat/0001.png", np.zeros((32, 32), np.uint16) + 999)),
+        "image test/cat/0001.png has mode I;16",
     ),
     "undecodable": (
         tree_variant(lambda r: (r / "train/cat/0002.png").write_bytes(b"\x89PNG garbage")),
         "cannot decode image train/cat/0002.png",
     ),
-    "nine classes": (
+    "nine train classes": (
         tree_variant(lambda r: shutil.rmtree(r / "train" / "truck")),
-        "train/ has 9 classes",
+        "train/ and test/ classes differ (truck)",
     ),
-    "eleven classes": (
+    "eleven test classes": (
         tree_variant(lambda r: shutil.copytree(r / "test" / "cat", r / "test" / "zebra")),
-        "test/ has 11 classes",
+        "train/ and test/ classes differ (zebra)",
     ),
     "no test split": (tree_variant(lambda r: shutil.rmtree(r / "test")), "test split missing"),
     "no train split": (tree_variant(lambda r: shutil.rmtree(r / "train")), "train split missing"),
@@ -290,7 +296,7 @@ ERRORS = {
         official_without("data_batch_3"),
         "train split incomplete (no data_batch_3)",
     ),
-    "two copies": (two_trees, "holds 2 copies of CIFAR-10"),
+    "two copies": (two_trees, "holds 2 data sets (a, b); point at one"),
 }
 
 
@@ -309,11 +315,34 @@ def test_bad_source_raises_one_line_data_error(copies, tmp_path, case):
     assert not cache_dir.exists()  # nothing half-written
 
 
+def test_a_grey_image_in_an_rgb_tree_is_converted(copies, tmp_path):
+    root = shutil.copytree(copies["tree_dir"], tmp_path / "t")
+    grey = np.arange(32 * 32, dtype=np.uint8).reshape(32, 32)
+    save(root / "test/cat/0001.png", grey)
+    _, (x, _) = load_cifar10(root, cache_dir=tmp_path / "cache")
+    x_want, y_want = class_sorted(TEST)
+    i = int(np.flatnonzero(y_want == CLASSES.index("cat"))[1])
+    np.testing.assert_array_equal(x[i], np.repeat(grey[..., None], 3, axis=-1))
+    np.testing.assert_array_equal(np.delete(x, i, axis=0), np.delete(x_want, i, axis=0))
+
+
+def test_a_tree_of_nine_classes_is_not_cifar10(copies, tmp_path):
+    root = shutil.copytree(copies["tree_dir"], tmp_path / "nine")
+    for split in ("train", "test"):
+        shutil.rmtree(root / split / "truck")
+    with pytest.raises(DataError) as info:
+        load_cifar10(root, cache_dir=tmp_path / "cache")
+    message = str(info.value)
+    assert message == (
+        f"{root}: holds 9 classes of 32x32x3 images, not cifar10: 10 classes of 32x32x3 images"
+    )
+
+
 def test_tar_archive_of_a_bad_tree_names_the_file(copies, tmp_path):
     root = shutil.copytree(copies["tree_dir"], tmp_path / "t")
     save(root / "train/dog/0004.png", np.zeros((32, 30, 3), np.uint8))
     archive = write_tar(root, tmp_path / "bad.tgz", "cifar10-bad")
-    with pytest.raises(DataError, match=r"bad\.tgz: image train/dog/0004\.png is 30x32"):
+    with pytest.raises(DataError, match=r"bad\.tgz: image train/dog/0004\.png is 32x30, expected"):
         load_cifar10(archive, cache_dir=tmp_path / "cache")
     assert not (tmp_path / "cache").exists()
 

@@ -70,10 +70,24 @@ def test_only_the_centre_28x28_counts():
     assert not np.array_equal(preprocess(inside), preprocess(x))
 
 
-@pytest.mark.parametrize("shape", [(2, 28, 28, 3), (2, 32, 32), (32, 32, 3), (2, 32, 32, 1)])
-def test_wrong_shape_raises(shape):
-    with pytest.raises(ValueError, match=r"\(N, 32, 32, 3\)"):
+@pytest.mark.parametrize(
+    ("shape", "message"),
+    [
+        ((2, 32, 32), r"\(N, H, W, 1 or 3\)"),
+        ((32, 32, 3), r"\(N, H, W, 1 or 3\)"),
+        ((2, 32, 32, 4), r"\(N, H, W, 1 or 3\)"),
+        ((2, 20, 20, 3), "a 28x28 crop does not fit images of 20x20"),
+    ],
+)
+def test_wrong_shape_raises(shape, message):
+    with pytest.raises(ValueError, match=message):
         preprocess(np.zeros(shape, dtype=np.uint8))
+
+
+def test_other_shapes_crop_to_the_centre_or_keep_the_whole_image():
+    x = np.random.default_rng(0).integers(0, 256, size=(3, 20, 24, 1), dtype=np.uint8)
+    assert preprocess(x, None).shape == (3, 20, 24, 1)
+    np.testing.assert_array_equal(preprocess(x, 16), preprocess(x[:, 2:18, 4:20], None))
 
 
 @pytest.mark.requires_backend("tensorflow")

@@ -12,14 +12,22 @@ the end. `stop_at` leaves a partial run (no
 result.json); `diverge_at` makes the loss NaN from that step on (status
 "diverged"). result.json is derived from the rows exactly as the trainer's
 contract says (first logged step at the thresholds), so tests can compare.
+
+`dataset` (a `rethink.data.datasets.Dataset`) records the data set as runs do:
+env.json's "dataset" (`Dataset.to_dict()`) and, for a known one, spec.json's
+"dataset" name; the loss then starts at ln(classes) and the accuracy at
+1/classes. Without it a folder records none, as folders written before runs
+did (read as CIFAR-10).
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from rethink.data.datasets import KNOWN, Dataset
 from rethink.run.folder import MetricsWriter, RunDir, write_json
 from rethink.spec import RunSpec
 from rethink.train.outcome import RESULT_KEYS, Status
@@ -60,18 +68,22 @@ def spec_for(model: str, corruption: str, seed: int = 0, **kw: Any) -> RunSpec:
     return RunSpec(model=model, corruption=corruption, seed=seed, **kw)
 
 
-def curve(step: int, plateau: int, fit_step: int | None) -> tuple[float, float]:
-    """(training loss, training accuracy) at `step`."""
-    if fit_step is None:  # never fits: decays to a floor at 30% accuracy
+def curve(step: int, plateau: int, fit_step: int | None, classes: int = 10) -> tuple[float, float]:
+    """(training loss, training accuracy) at `step`, from chance over `classes` classes."""
+    chance, guess = math.log(classes), 1 / classes
+    if fit_step is None:  # never fits: decays to a floor (30% accuracy for 10 classes)
+        floor = 1.2 * chance / CHANCE
         loss = (
-            CHANCE if step <= plateau else 1.2 + (CHANCE - 1.2) * math.exp(-(step - plateau) / 300)
+            chance
+            if step <= plateau
+            else floor + (chance - floor) * math.exp(-(step - plateau) / 300)
         )
-        return loss, 0.1 + 0.2 * (CHANCE - loss) / (CHANCE - 1.2)
+        return loss, guess + 0.2 * (chance - loss) / (chance - floor)
     if step <= plateau:
-        return CHANCE, 0.1
-    k = math.log(CHANCE / 0.005) / (fit_step - plateau)
-    loss = CHANCE * math.exp(-k * (step - plateau))
-    acc = 1.0 if step >= fit_step else min(0.999, 0.1 + 0.9 * (1 - loss / CHANCE))
+        return chance, guess
+    k = math.log(chance / 0.005) / (fit_step - plateau)
+    loss = chance * math.exp(-k * (step - plateau))
+    acc = 1.0 if step >= fit_step else min(0.999, guess + (1 - guess) * (1 - loss / chance))
     return loss, acc
 
 
@@ -87,6 +99,7 @@ def write_run(
     env: dict[str, Any] | None = ENV,
     train_acc: float | None = None,
     best_test_acc: float | None = None,
+    dataset: Dataset | None = None,
 ) -> RunDir:
     """Write one run folder below `root`; returns it.
 
@@ -95,12 +108,17 @@ def write_run(
     accuracy climbs linearly to `test_acc` at the last step; given
     `best_test_acc`, it climbs to that at the epoch end nearest half-way
     instead, then falls linearly to `test_acc` (a run early stopping helps).
+    `dataset`: the data set recorded (see the module's docstring); None records none.
     """
     rd = RunDir(root / spec.run_id)
     rd.path.mkdir(parents=True, exist_ok=True)
-    write_json(rd.spec_path, spec.to_dict())
+    spec_dict = spec.to_dict()
+    if dataset is not None and dataset.name in KNOWN:
+        spec_dict["dataset"] = dataset.name
+    write_json(rd.spec_path, spec_dict)
     if env is not None:
-        write_json(rd.env_path, env)
+        write_json(rd.env_path, env if dataset is None else {**env, "dataset": dataset.to_dict()})
+    classes = 10 if dataset is None else dataset.num_classes
     assert spec.steps is not None
     per_epoch = spec.steps_per_epoch(spec.train_subset or 50_000)
     last = min(spec.steps, stop_at or spec.steps)
@@ -119,9 +137,9 @@ def write_run(
     steps = sorted({*range(every, last + 1, every), *range(per_epoch, last + 1, per_epoch), last})
     for step in steps:
         windowed = step % every == 0 or step == last
-        loss, acc = curve(step, plateau, fit_step)
+        loss, acc = curve(step, plateau, fit_step, classes)
         if diverge_at is not None and step >= diverge_at:
-            loss, acc = float("nan"), 0.1
+            loss, acc = float("nan"), 1 / classes
         at_test = step % per_epoch == 0 or step == spec.steps
         at_end = step == spec.steps and diverge_at is None
         final_acc = train_acc if train_acc is not None else acc
@@ -191,9 +209,13 @@ def fit_step(model: str, corruption: str, seed: int) -> int:
 
 
 def randomization_grid(
-    root: Path, models: tuple[str, ...] = ("mlp_1x512", "alexnet"), seeds: tuple[int, ...] = (0, 1)
+    root: Path,
+    models: tuple[str, ...] = ("mlp_1x512", "alexnet"),
+    seeds: tuple[int, ...] = (0, 1),
+    dataset: Dataset | None = None,
 ) -> Path:
-    """The five randomizations of Figure 1a for each model and seed, all completed."""
+    """The five randomizations of Figure 1a for each model and seed, all completed;
+    `dataset` recorded in each (None: none, read as CIFAR-10)."""
     for model in models:
         for corruption in FIT_STEPS:
             for seed in seeds:
@@ -204,6 +226,7 @@ def randomization_grid(
                     plateau=PLATEAUS[corruption],
                     fit_step=fit_step(model, corruption, seed),
                     test_acc=test,
+                    dataset=dataset,
                 )
     return root
 
@@ -218,8 +241,11 @@ def level_sweep(
     models: tuple[str, ...] = ("mlp_1x512", "alexnet"),
     levels: tuple[float, ...] = (0.0, 0.25, 0.5, 0.75, 1.0),
     seeds: tuple[int, ...] = (0,),
+    dataset: Dataset | None = None,
+    error: Callable[[float], float] = error_at_level,
 ) -> Path:
-    """Label corruption at several levels (0 true labels, 1 random labels)."""
+    """Label corruption at several levels (0 true labels, 1 random labels), test error
+    `error(level)`; `dataset` recorded in each (None: none, read as CIFAR-10)."""
     for model in models:
         for p in levels:
             for seed in seeds:
@@ -234,6 +260,7 @@ def level_sweep(
                     spec,
                     plateau=int(700 * p) // 100 * 100,
                     fit_step=600 + int(1000 * p) // 100 * 100 + 100 * seed,
-                    test_acc=1 - error_at_level(p),
+                    test_acc=1 - error(p),
+                    dataset=dataset,
                 )
     return root

@@ -34,8 +34,9 @@ def construct_command(
     outputs: Annotated[
         str,
         typer.Option(
-            help="onehot: 10 outputs sharing the hidden layer, fitted to one-hot labels "
-            "(d + 11n weights); label: one output fitted to the label 0..9 (2n + d weights)."
+            help="onehot: one output per class sharing the hidden layer, fitted to one-hot "
+            "labels (d + 11n weights for 10 classes); label: one output fitted to the label "
+            "0..k-1 (2n + d weights)."
         ),
     ] = "onehot",
     bias_position: Annotated[
@@ -51,6 +52,8 @@ def construct_command(
         ),
     ] = True,
     data: o.DataOption = None,
+    dataset: o.DatasetOption = None,
+    crop: o.CropOption = None,
     out: Annotated[
         Path | None,
         typer.Option(help="Also write the numbers and settings to OUT/construct.json."),
@@ -63,7 +66,7 @@ def construct_command(
     between each pair of consecutive projections and solves the triangular
     system for the output weights in O(n). Reports the weights against 2n + d,
     the largest error and the labels recovered in float64 and in the float32
-    Keras model, and the test accuracy (chance: 10%).
+    Keras model, and the test accuracy (chance: 1/classes, CIFAR-10's 10%).
     """
     from rethink.construct import OUTPUTS, ConstructionError, measure
     from rethink.run.execute import RunError, load_data
@@ -82,6 +85,8 @@ def construct_command(
             train_subset=train_subset,
             test_subset=test_subset,
             data=data,
+            dataset=dataset,
+            crop=crop,
         )
     except SpecError as e:
         fail(str(e))
@@ -91,8 +96,8 @@ def construct_command(
 
     start = time.perf_counter()
     try:
-        raw, source, digest = load_data(spec)
-        prepared = prepare(spec, raw)
+        loaded = load_data(spec)
+        prepared = prepare(spec, loaded.arrays, loaded.dataset)
     except (RunError, ValueError) as e:
         fail(str(e))
     load_s = time.perf_counter() - start
@@ -119,8 +124,9 @@ def construct_command(
             "train_subset": train_subset,
             "test_subset": test_subset,
             "backend": name,
-            "data": source,
-            "data_sha256": digest,
+            "data": loaded.source or f"keras.datasets.{loaded.dataset.name}",
+            "data_sha256": loaded.digest,
+            "dataset": loaded.dataset.to_dict(),
             "load_s": load_s,
             "total_s": time.perf_counter() - start,
         }
@@ -144,7 +150,8 @@ def _table(r: dict[str, Any]) -> Table:
     corruption = r["corruption"]
     if corruption == "partial_labels" and r["level"] is not None:
         corruption += f" p={r['level']:g}"
-    table = Table(title=f"Theorem 1 network on CIFAR-10, {corruption}, seed {r['seed']}")
+    name = r["dataset"]["name"]
+    table = Table(title=f"Theorem 1 network on {name}, {corruption}, seed {r['seed']}")
     table.add_column("quantity")
     table.add_column("float64 (NumPy)", justify="right")
     table.add_column("float32 (Keras)", justify="right")

@@ -55,6 +55,7 @@ from rethink.run.folder import RunDir
 from rethink.spec import RunSpec
 
 if TYPE_CHECKING:
+    from rethink.data.datasets import Dataset
     from rethink.grid.ray.cluster import Cluster
 
 T = TypeVar("T")
@@ -158,10 +159,18 @@ def grid_command(
         Path | None,
         typer.Option(
             envvar="RETHINK_DATA",
-            help="CIFAR-10 source (e.g. cifar10-jpeg.tar.gz); default: Keras's download, once.",
+            help=o.DATA_HELP + "; default: Keras's download of --dataset, once.",
             show_default=False,
             rich_help_panel=FOLDER,
         ),
+    ] = None,
+    dataset: Annotated[
+        o.DatasetName | None,
+        typer.Option(help=o.HELP["dataset"], show_default=False, rich_help_panel=FOLDER),
+    ] = None,
+    crop: Annotated[
+        int | None,
+        typer.Option(help=o.HELP["crop"], show_default=False, rich_help_panel=FOLDER),
     ] = None,
     backend: BackendOption = None,
     out: Annotated[
@@ -272,6 +281,8 @@ def grid_command(
         "log_every": log_every,
         "eval_train_every": eval_train_every,
         "data": _data_path(data),
+        "dataset": dataset,
+        "crop": crop,
         "extra": _engine_extra(loop, steps_per_execution, torch_compile),
     }
     selection = {
@@ -313,6 +324,7 @@ def grid_command(
             )
         )
     specs = _or_fail(lambda: expand(grid))
+    existing = _or_fail(lambda: stored_record(folder)) if folder is not None else None
     on_ray = executor == ExecutorName.ray
     _check_executor_options(on_ray, address, gpus, gpus_per_run, cpus_per_run)
     gpu_list = _gpus(gpus)
@@ -322,19 +334,29 @@ def grid_command(
         gpu_list = visible_gpus()  # spread the runs over every GPU there is
     # On Ray, by default every run is handed over at once: the cluster's resources decide.
     n_jobs = None if on_ray and jobs in (None, "auto") else _jobs(jobs or "auto", gpu_list)
-    existing = _or_fail(lambda: stored_record(folder)) if folder is not None else None
-    if existing is not None and resume is None:
-        _or_fail(lambda: check_same(folder, existing, specs))
-
     if dry_run:
+        if existing is not None and resume is None:
+            _or_fail(lambda: check_same(folder, existing, specs))
         _print_plan(specs, folder, preset_name)
         return
 
     # The grid process trains nothing: the backend is for its workers.
     name = use_backend(backend or (existing or {}).get("backend"), in_process=False)
     cluster = _connect(address, gpus_per_run, cpus_per_run) if on_ray else None
-    if not on_ray and specs and specs[0].data is None and not os.environ.get("RETHINK_DATA"):
-        _download_once(name)  # before any folder exists: offline, one line and exit 2
+    # Before any folder exists: bad or missing data is one line and exit 2.
+    data_set, n_train = _identify_data(specs, name, download=not on_ray)
+    largest = max((s.train_subset or 0 for s in specs), default=0)
+    if resume is None and train_subset is None and n_train is not None and largest > n_train:
+        # A preset's subset (smoke: 500) larger than a small data set: train on all of it.
+        assert data_set is not None  # read, since n_train is known
+        _say(
+            f"data: {data_set.name} has {n_train} training images, fewer than the preset's "
+            f"--train-subset {largest}; every run trains on all {n_train}"
+        )
+        grid = _or_fail(lambda: select(grid, overrides={"train_subset": n_train}))
+        specs = _or_fail(lambda: expand(grid))
+    if existing is not None and resume is None:
+        _or_fail(lambda: check_same(folder, existing, specs))
     if gpu_list and not on_ray:  # a few seconds, and only where there are GPUs
         from rethink.run.environment import gpu_unseen_warning, probe_device
 
@@ -353,6 +375,7 @@ def grid_command(
             worker=worker_command,
             reporter=reporter_for(console),
             save_model=save_model,
+            dataset=data_set,
         )
     )
     _print_wide(summary(result.state))
@@ -465,25 +488,62 @@ _DOWNLOAD = """
 import sys
 from rethink.data.sources import DataError, download
 try:
-    download()
+    download(sys.argv[1])
 except DataError as e:
     print(e, file=sys.stderr)
     sys.exit(2)
 """
 
 
-def _download_once(backend: str) -> None:
-    """Get CIFAR-10 through Keras's download here, once, so that the workers read
+def _identify_data(
+    specs: list[RunSpec], backend: str, download: bool
+) -> tuple[Dataset | None, int | None]:
+    """The grid's data set and its training-set size (None where not read here),
+    checked before any folder exists: a local source is read (and cached for the
+    workers), Keras's download is fetched once (`download`; on Ray each node
+    fetches its own); the crop and random crop of every run must fit. One line
+    and exit 2 for anything wrong."""
+    from rethink.data import DataError, load
+    from rethink.data.datasets import DEFAULT, known
+    from rethink.data.pipeline import check_window
+
+    if not specs:
+        return None, None
+    first = specs[0]
+    source = first.data or os.environ.get("RETHINK_DATA") or None
+    n_train = None
+    try:
+        if source is not None:
+            loaded = load(source, first.dataset)
+            found, n_train = loaded.dataset, len(loaded.arrays[0][1])
+            del loaded  # the workers load it again, from the cache this filled
+        else:
+            found = known(first.dataset or DEFAULT)
+            if download:
+                _download_once(backend, found.name)
+        for spec in specs:
+            check_window(spec, found.shape, found.crop(spec.crop))
+    except DataError as e:
+        fail(str(e))
+    return found, n_train
+
+
+def _download_once(backend: str, dataset: str) -> None:
+    """Get a data set through Keras's download here, once, so that the workers read
     Keras's cached copy instead of each downloading it; exit 2 with one line if it
     cannot (offline without --data). In a subprocess: this process imports no Keras."""
-    err_console.print("data: no --data or RETHINK_DATA; getting CIFAR-10 through Keras once")
+    err_console.print(f"data: no --data or RETHINK_DATA; getting {dataset} through Keras once")
     env = dict(os.environ, KERAS_BACKEND=backend)
     proc = subprocess.run(
-        [sys.executable, "-c", _DOWNLOAD], capture_output=True, text=True, env=env, check=False
+        [sys.executable, "-c", _DOWNLOAD, dataset],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
     )
     if proc.returncode != 0:
         lines = [ln for ln in proc.stderr.splitlines() if ln.strip()]
-        fail(lines[-1] if lines else f"could not get CIFAR-10 (exit code {proc.returncode})")
+        fail(lines[-1] if lines else f"could not get {dataset} (exit code {proc.returncode})")
 
 
 def _from_environment(ctx: typer.Context, name: str) -> bool:

@@ -66,7 +66,7 @@ def kernel_command(
             show_default=False,
         ),
     ] = None,
-    patch: Annotated[int, typer.Option(help="Filter size (patch x patch x 3).")] = 5,
+    patch: Annotated[int, typer.Option(help="Filter size (patch x patch x channels).")] = 5,
     lam: Annotated[float, typer.Option("--lam", help="l2 regularization lambda.")] = 0.0,
     dtype: Annotated[
         str, typer.Option(help="float64 (where the backend has it, else float32) or float32.")
@@ -89,6 +89,8 @@ def kernel_command(
     train_subset: o.TrainSubset = D["train_subset"],
     test_subset: o.TestSubset = D["test_subset"],
     data: o.DataOption = None,
+    dataset: o.DatasetOption = None,
+    crop: o.CropOption = None,
     out: Annotated[
         Path | None,
         typer.Option(
@@ -124,7 +126,7 @@ def kernel_command(
         kernel=kernel, bandwidth=bandwidth, patch=patch, lam=lam, dtype=dtype, block=block,
         filter_chunk=filter_chunk, batch=batch, corruption=corruption, level=level,
         levels=sweep, seed=seed, train_subset=train_subset, test_subset=test_subset,
-        data=data, max_memory=memory,
+        data=data, dataset=dataset, crop=crop, max_memory=memory,
     )  # fmt: skip
     try:
         KernelSettings(filters=filters or CPU_FILTERS, **common)
@@ -134,7 +136,7 @@ def kernel_command(
     if name == "jax" and dtype == "float64" and "jax" not in sys.modules:
         os.environ.setdefault("JAX_ENABLE_X64", "1")  # read once, when jax is imported
 
-    from rethink.data import DataError, load_cifar10
+    from rethink.data import DataError, load
     from rethink.kernel.device import accelerated
     from rethink.kernel.experiment import run_kernel
 
@@ -142,12 +144,12 @@ def kernel_command(
         filters = GPU_FILTERS if accelerated() else CPU_FILTERS
     settings = KernelSettings(filters=filters, **common)
     try:
-        raw = load_cifar10(data)
+        loaded = load(data, dataset)
     except DataError as e:
         fail(str(e))
     try:
         with _progress(quiet) as stages:
-            report = run_kernel(settings, raw, progress=stages)
+            report = run_kernel(settings, loaded.arrays, progress=stages, dataset=loaded.dataset)
     except KernelError as e:
         fail(str(e))
     _print(report)
@@ -215,8 +217,9 @@ def _print(report: KernelReport) -> None:
         else f"random features: {s['filters']} filters {s['patch']}x{s['patch']}, "
         f"{report.features} features"
     )
+    name = report.dataset.get("name", "cifar10")
     lines = [
-        f"{what}; {report.n_train} training and {report.n_test} test images; "
+        f"{what}; {report.n_train} training and {report.n_test} test images of {name}; "
         f"lambda {s['lam']:g}; {report.backend}, {report.dtype}",
     ]
     if report.dtype_note:
@@ -234,7 +237,12 @@ def _print(report: KernelReport) -> None:
             + ("use float64 or --lam > 0" if report.dtype == "float32" else "use --lam > 0")
         )
     times = ", ".join(f"{k} {v:.1f} s" for k, v in report.seconds.items())
-    lines.append(f"time: {times}; paper: all of CIFAR-10 (50,000 images), 32,000 filters")
+    paper = (
+        "paper: all of CIFAR-10 (50,000 images), 32,000 filters"
+        if name == "cifar10"
+        else f"no paper numbers for {name}"
+    )
+    lines.append(f"time: {times}; {paper}")
     for line in lines:
         console.print(line, highlight=False, soft_wrap=True)
     if console.is_terminal:

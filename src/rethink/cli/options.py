@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Annotated, Any, TypeAlias
 
 import typer
 
+from rethink.data.datasets import NAMES as DATASET_NAMES
 from rethink.models import MODELS
 from rethink.spec import AUGMENT_CROPS, CORRUPTIONS, PRECISIONS, RunSpec
 from rethink.train.steppers import LOOPS, TORCH_COMPILE
@@ -38,6 +39,7 @@ if TYPE_CHECKING:
     Crop: TypeAlias = str
     Loop: TypeAlias = str
     TorchCompile: TypeAlias = str
+    DatasetName: TypeAlias = str
 else:
     Model = choices("Model", MODELS)
     Corruption = choices("Corruption", CORRUPTIONS)
@@ -45,6 +47,7 @@ else:
     Crop = choices("Crop", AUGMENT_CROPS)
     Loop = choices("Loop", LOOPS)
     TorchCompile = choices("TorchCompile", TORCH_COMPILE)
+    DatasetName = choices("DatasetName", DATASET_NAMES)
 
 DEFAULTS: dict[str, Any] = {
     f.name: f.default for f in dataclasses.fields(RunSpec) if f.default is not dataclasses.MISSING
@@ -67,8 +70,16 @@ HELP = {
     ),
     "augment": "Random crop + horizontal flip (Table 1's 'random crop').",
     "augment_crop": (
-        "window: a random 28x28 window of the 32x32 image; "
-        "padded: the centre 28x28 padded by 4, then cropped."
+        "window: a random window of the crop's size in the whole image (CIFAR: 28x28 of "
+        "32x32); padded: the image trained on, padded by 4, then cropped."
+    ),
+    "dataset": (
+        "The data set: Keras's download of it without --data, else checked against the "
+        "data (default: what --data holds; CIFAR-10 without --data)."
+    ),
+    "crop": (
+        "Train on the centre NxN of every image (default: 28 for CIFAR-10 and CIFAR-100, "
+        "the paper's; whole images for other data sets)."
     ),
     "train_subset": "Train on a seeded class-balanced subset of N images.",
     "test_subset": "Evaluate on a class-balanced subset of N test images.",
@@ -139,13 +150,21 @@ GivenLossThreshold = Annotated[float | None, _option("loss_threshold", True)]
 GivenLogEvery = Annotated[int | None, _option("log_every", True)]
 GivenEvalTrainEvery = Annotated[int | None, _option("eval_train_every", True)]
 
-# The data source of one run (run, construct, kernel); `rethink grid` declares its own,
+# The data of one run (run, construct, kernel); `rethink grid` declares its own,
 # in its "Folder and data" panel.
+DATA_HELP = (
+    "Data source: the CIFAR-10 archive or folder, an official CIFAR-100 or MNIST copy, "
+    "or any image folder train/<class>/*, test/<class>/* (or a tar of one)"
+)
 DataOption = Annotated[
     str | None,
     typer.Option(
         envvar="RETHINK_DATA",
-        help="CIFAR-10 source: archive or folder (default: Keras's download).",
+        help=DATA_HELP + " (default: Keras's download of --dataset).",
         show_default=False,
     ),
 ]
+DatasetOption = Annotated[
+    DatasetName | None, typer.Option(help=HELP["dataset"], show_default=False)
+]
+CropOption = Annotated[int | None, typer.Option(help=HELP["crop"], show_default=False)]

@@ -7,7 +7,10 @@
     rethink report output_3 --format json    # JSON on stdout
 
 Both read only the run folders, so they work on partial and crashed grids
-and on folders from other machines. Neither imports Keras.
+and on folders from other machines. Neither imports Keras. Runs on other
+data sets than CIFAR-10 are judged with their own chance level and without
+the paper's (CIFAR-10) numbers; a grid of several data sets gets its claims
+per data set, and its figures in figures/<data set>/.
 """
 
 from __future__ import annotations

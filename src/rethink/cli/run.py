@@ -51,6 +51,8 @@ def run_command(
     log_every: o.LogEvery = D["log_every"],
     eval_train_every: o.EvalTrainEvery = D["eval_train_every"],
     data: o.DataOption = None,
+    dataset: o.DatasetOption = None,
+    crop: o.CropOption = None,
     out: Annotated[Path, typer.Option(help="Folder the run folder is created in.")] = Path("runs"),
     resume: Annotated[
         bool, typer.Option(help="Continue the run folder from its last checkpoint.")
@@ -74,7 +76,7 @@ def run_command(
     ] = True,
     backend: BackendOption = None,
 ) -> None:
-    """Train one model on one randomization of CIFAR-10 with the paper's protocol.
+    """Train one model on one randomization of CIFAR-10 (or --dataset/--data) with the paper's protocol.
 
     Writes OUT/<run id>/ with spec.json, env.json, metrics.csv, result.json, a
     checkpoint at each epoch end and, once completed, model.keras. Exit code 0 completed, 1 diverged or
@@ -115,6 +117,8 @@ def run_command(
                 log_every=log_every,
                 eval_train_every=eval_train_every,
                 data=data,
+                dataset=dataset,
+                crop=crop,
             )
     except SpecError as e:
         fail(str(e))

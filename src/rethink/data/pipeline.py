@@ -1,18 +1,23 @@
 """The arrays one run trains on, and their order: pure NumPy, no Keras.
 
-    raw = rethink.data.load_cifar10(spec.data)
-    data = prepare(spec, raw)          # subset -> randomize -> preprocess
+    raw = rethink.data.load(spec.data, spec.dataset)
+    data = prepare(spec, raw.arrays, raw.dataset)  # subset -> randomize -> preprocess
     order = epoch_order(spec.seed, epoch=3, n=len(data.y_train))
-    crops = crop_draws(spec.seed, epoch=3, n=len(order), mode=spec.augment_crop)
+    crops = crop_draws(spec.seed, epoch=3, n=len(order), mode=spec.augment_crop,
+                       margin=crop_margin(data, spec.augment_crop))
     images = augmented_images(spec, data, order, epoch=3)  # the keras loop's input
 
-Random crop (`spec.augment`) comes in two modes (`spec.augment_crop`):
-"window" takes a random 28x28 window of the 32x32 image (offsets 0..4; the
-centre, offset 2, is what evaluation sees) and whitens it, so it needs the
-images before preprocessing (`RunData.x_train_raw`); "padded" zero-pads the
-preprocessed 28x28 image by 4 and crops 28x28 (offsets 0..8). Either then
-flips half the images horizontally. The functions here are the NumPy
-reference; the native steppers do the same on the device from the same draws.
+The images trained on are the data set's centre crop (`Dataset.crop`: the
+paper's 28x28 of CIFAR's 32x32; whole images elsewhere unless `spec.crop`
+asks for one), whitened. Random crop (`spec.augment`) comes in two modes
+(`spec.augment_crop`): "window" takes a random window of that size from the
+whole image (CIFAR: offsets 0..4; the centre, offset 2, is what evaluation
+sees) and whitens it, so it needs the images before preprocessing
+(`RunData.x_train_raw`) and a crop smaller than the image; "padded"
+zero-pads the preprocessed image by 4 and crops it back to its size
+(offsets 0..8). Either then flips half the images horizontally. The
+functions here are the NumPy reference; the native steppers do the same on
+the device from the same draws.
 
 Everything random here is drawn from a `np.random.Generator` seeded by the
 spec, never from global state, so the same spec gives the same corruption,
@@ -23,18 +28,21 @@ run continues with exactly the batches an uninterrupted one would have seen.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from rethink.spec import RunSpec
+if TYPE_CHECKING:
+    from rethink.data.datasets import Dataset
+    from rethink.spec import RunSpec
 
 # Stream tags keep the generators for different purposes independent.
 _ORDER, _AUGMENT = 1, 2
 
-CROP = 28  # the side of every image trained on
-RAW = 32  # the side of a CIFAR-10 image
-PAD = 4  # "padded" crops: zeros on every side of the 28x28 image
-# The largest crop offset of each mode: a window slides over 32 - 28 pixels.
+CROP = 28  # the side of a CIFAR image trained on (the paper's centre crop)
+RAW = 32  # the side of a CIFAR image
+PAD = 4  # "padded" crops: zeros on every side of the image trained on
+# The largest crop offset of each mode on CIFAR: a window slides over 32 - 28 pixels.
 MAX_OFFSET = {"window": RAW - CROP, "padded": 2 * PAD}
 
 Raw = tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]
@@ -42,12 +50,14 @@ Raw = tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]
 
 @dataclass(frozen=True)
 class RunData:
-    """Preprocessed float32 images (N, 28, 28, 3) and int32 labels, as trained on.
+    """Preprocessed float32 images (N, h, w, C) and int32 labels, as trained on
+    (CIFAR: (N, 28, 28, 3)), and the number of classes the labels come from.
 
     `x_train` is the centre crop, preprocessed: without augmentation it is
     trained on, and it is always what the training split is evaluated on.
-    `x_train_raw` (uint8 (N, 32, 32, 3), subset and corrupted as `x_train`,
-    not preprocessed) is there for the "window" random crop, else None.
+    `x_train_raw` (uint8 (N, H, W, C), the whole images, subset and corrupted
+    as `x_train`, not preprocessed) is there for the "window" random crop, else
+    None.
     """
 
     x_train: np.ndarray
@@ -55,6 +65,12 @@ class RunData:
     x_test: np.ndarray
     y_test: np.ndarray
     x_train_raw: np.ndarray | None = None
+    num_classes: int = 10
+
+    @property
+    def input_shape(self) -> tuple[int, ...]:
+        """(h, w, C) of the images the model sees."""
+        return tuple(int(d) for d in self.x_train.shape[1:])
 
 
 @dataclass(frozen=True)
@@ -74,12 +90,21 @@ class Crops:
         return len(self.dy)
 
 
-def prepare(spec: RunSpec, raw: Raw) -> RunData:
-    """Subset (same for every run of a grid), corrupt (by spec.seed), preprocess."""
+def prepare(spec: RunSpec, raw: Raw, dataset: Dataset | None = None) -> RunData:
+    """Subset (same for every run of a grid), corrupt (by spec.seed), preprocess.
+
+    `dataset` (default CIFAR-10) gives the classes the labels are corrupted over
+    and, with `spec.crop`, the centre crop; DataError when the crop or the random
+    crop does not fit its images.
+    """
     from rethink.data import preprocess, subset
+    from rethink.data.datasets import KNOWN
     from rethink.data.randomization import randomize
 
+    dataset = KNOWN["cifar10"] if dataset is None else dataset
+    side = dataset.crop(spec.crop)
     (x_train, y_train), (x_test, y_test) = raw
+    check_window(spec, dataset.shape, side)
     if spec.train_subset is not None:
         if spec.train_subset > len(x_train):
             raise ValueError(
@@ -90,16 +115,51 @@ def prepare(spec: RunSpec, raw: Raw) -> RunData:
         x_test, y_test = subset(x_test, y_test, spec.test_subset, seed=spec.subset_seed)
     level = 1.0 if spec.level is None else spec.level
     x_train, y_train, x_test, y_test = randomize(
-        x_train, y_train, x_test, y_test, spec.corruption, level=level, seed=spec.seed
+        x_train,
+        y_train,
+        x_test,
+        y_test,
+        spec.corruption,
+        level=level,
+        seed=spec.seed,
+        num_classes=dataset.num_classes,
     )
     window = spec.augment and spec.augment_crop == "window"
     return RunData(
-        x_train=preprocess(x_train),
+        x_train=preprocess(x_train, side),
         y_train=np.asarray(y_train, dtype=np.int32),
-        x_test=preprocess(x_test),
+        x_test=preprocess(x_test, side),
         y_test=np.asarray(y_test, dtype=np.int32),
         x_train_raw=np.ascontiguousarray(x_train, dtype=np.uint8) if window else None,
+        num_classes=dataset.num_classes,
     )
+
+
+def check_window(spec: RunSpec, shape: tuple[int, ...], side: int | None) -> None:
+    """DataError unless the "window" random crop (when asked for) has room to move:
+    a crop smaller than the images (CIFAR: 28 of 32)."""
+    from rethink.data.datasets import DataError
+
+    if not (spec.augment and spec.augment_crop == "window"):
+        return
+    h, w = int(shape[0]), int(shape[1])
+    if side is None or side >= max(h, w):
+        raise DataError(
+            f"the window random crop needs a crop smaller than the {h}x{w} images "
+            f"(--crop N with N < {max(h, w)}) or --augment-crop padded"
+        )
+
+
+def crop_margin(data: RunData, mode: str) -> tuple[int, int]:
+    """The largest (row, column) offset of a random crop of `mode` on `data`:
+    "window", the whole images' size less the crop's (CIFAR: 4, 4); "padded", 2 * PAD."""
+    if mode == "padded":
+        return (2 * PAD, 2 * PAD)
+    if mode != "window":
+        raise ValueError(f"unknown random crop {mode!r}; choose from {', '.join(MAX_OFFSET)}")
+    raw = crop_source(data, mode)
+    h, w = data.x_train.shape[1:3]
+    return (int(raw.shape[1] - h), int(raw.shape[2] - w))
 
 
 def epoch_order(seed: int, epoch: int, n: int) -> np.ndarray:
@@ -107,53 +167,66 @@ def epoch_order(seed: int, epoch: int, n: int) -> np.ndarray:
     return np.random.default_rng([seed, _ORDER, epoch]).permutation(n)
 
 
-def crop_draws(seed: int, epoch: int, n: int, mode: str = "window") -> Crops:
+def crop_draws(
+    seed: int, epoch: int, n: int, mode: str = "window", margin: tuple[int, int] | None = None
+) -> Crops:
     """The random crops and flips of `epoch` (0-based) for its `n` positions.
 
-    Offsets are uniform on 0..MAX_OFFSET[mode] (window: 0..4, padded: 0..8),
-    flips have probability 1/2. The draws for "padded" are those of rethink
-    before "window" existed, so an old run resumes with the crops it had.
+    Offsets are uniform on 0..margin (rows, columns; `crop_margin`; None: CIFAR's
+    MAX_OFFSET[mode], window 0..4, padded 0..8), flips have probability 1/2. The
+    draws for "padded" are those of rethink before "window" existed, so an old
+    run resumes with the crops it had.
     """
     if mode not in MAX_OFFSET:
         raise ValueError(f"unknown random crop {mode!r}; choose from {', '.join(MAX_OFFSET)}")
+    rows, cols = (MAX_OFFSET[mode], MAX_OFFSET[mode]) if margin is None else margin
     rng = np.random.default_rng([seed, _AUGMENT, epoch])
-    high = MAX_OFFSET[mode] + 1
-    dy = rng.integers(0, high, size=(n,))
-    dx = rng.integers(0, high, size=(n,))
+    dy = rng.integers(0, rows + 1, size=(n,))
+    dx = rng.integers(0, cols + 1, size=(n,))
     flip = rng.random(size=(n,)) < 0.5
     return Crops(dy.astype(np.int32), dx.astype(np.int32), np.asarray(flip, dtype=bool))
 
 
-def _crop(x: np.ndarray, crops: Crops) -> np.ndarray:
-    """A CROP x CROP window of each image at its offsets, flipped where drawn."""
+def _crop(x: np.ndarray, crops: Crops, size: tuple[int, int]) -> np.ndarray:
+    """A size[0] x size[1] window of each image at its offsets, flipped where drawn."""
     n = len(x)
     if len(crops) != n:
         raise ValueError(f"{len(crops)} crops for {n} images")
-    span = np.arange(CROP)
-    rows = crops.dy[:, None] + span[None, :]  # (n, CROP)
-    cols = crops.dx[:, None] + np.where(crops.flip[:, None], span[None, ::-1], span[None, :])
+    h, w = x.shape[1:3]
+    if n and (crops.dy.max() + size[0] > h or crops.dx.max() + size[1] > w):
+        raise ValueError(
+            f"{size[0]}x{size[1]} crops at offsets up to ({crops.dy.max()}, {crops.dx.max()}) "
+            f"do not fit images of {h}x{w}"
+        )
+    span_y, span_x = np.arange(size[0]), np.arange(size[1])
+    rows = crops.dy[:, None] + span_y[None, :]  # (n, h)
+    cols = crops.dx[:, None] + np.where(crops.flip[:, None], span_x[None, ::-1], span_x[None, :])
     return np.asarray(x[np.arange(n)[:, None, None], rows[:, :, None], cols[:, None, :]])
 
 
-def window_crop(raw: np.ndarray, crops: Crops) -> np.ndarray:
-    """uint8 images (n, 32, 32, 3), in the crops' order -> whitened float32 (n, 28, 28, 3).
+def window_crop(raw: np.ndarray, crops: Crops, size: tuple[int, int] = (CROP, CROP)) -> np.ndarray:
+    """uint8 images (n, H, W, C), in the crops' order -> whitened float32 windows
+    (n, size[0], size[1], C); CIFAR: (n, 32, 32, 3) -> (n, 28, 28, 3).
 
-    The window at (2, 2) unflipped is exactly `preprocess` of the image.
+    The centred window unflipped is exactly `preprocess` of the image.
     """
     from rethink.data.preprocess import whiten
 
-    if raw.ndim != 4 or raw.shape[1:3] != (RAW, RAW):
-        raise ValueError(f"window crop expects images (n, {RAW}, {RAW}, C), got {raw.shape}")
-    return whiten(_crop(raw, crops))
+    if raw.ndim != 4 or raw.shape[1] < size[0] or raw.shape[2] < size[1]:
+        raise ValueError(
+            f"window crop of {size[0]}x{size[1]} expects images (n, H, W, C) at least "
+            f"that large, got {raw.shape}"
+        )
+    return whiten(_crop(raw, crops, size))
 
 
 def padded_crop(x: np.ndarray, crops: Crops) -> np.ndarray:
-    """Preprocessed images (n, 28, 28, 3), in the crops' order, zero-padded by PAD
-    and cropped back to 28x28; zero is each image's mean after whitening."""
-    if x.ndim != 4 or x.shape[1:3] != (CROP, CROP):
-        raise ValueError(f"padded crop expects images (n, {CROP}, {CROP}, C), got {x.shape}")
+    """Preprocessed images (n, h, w, C), in the crops' order, zero-padded by PAD
+    and cropped back to h x w; zero is each image's mean after whitening."""
+    if x.ndim != 4:
+        raise ValueError(f"padded crop expects images (n, h, w, C), got {x.shape}")
     padded = np.pad(x, ((0, 0), (PAD, PAD), (PAD, PAD), (0, 0)))
-    return np.ascontiguousarray(_crop(padded, crops), dtype=x.dtype)
+    return np.ascontiguousarray(_crop(padded, crops, x.shape[1:3]), dtype=x.dtype)
 
 
 def crop_source(data: RunData, mode: str) -> np.ndarray:
@@ -170,9 +243,10 @@ def crop_source(data: RunData, mode: str) -> np.ndarray:
 
 def augmented_images(spec: RunSpec, data: RunData, order: np.ndarray, epoch: int) -> np.ndarray:
     """The epoch's training images in `order`, randomly cropped and flipped (float32
-    (len(order), 28, 28, 3)): what the keras loop trains on when `spec.augment`."""
-    crops = crop_draws(spec.seed, epoch, len(order), spec.augment_crop)
+    (len(order), h, w, C)): what the keras loop trains on when `spec.augment`."""
+    margin = crop_margin(data, spec.augment_crop)
+    crops = crop_draws(spec.seed, epoch, len(order), spec.augment_crop, margin)
     images = crop_source(data, spec.augment_crop)[order]
     if spec.augment_crop == "window":
-        return window_crop(images, crops)
+        return window_crop(images, crops, data.x_train.shape[1:3])
     return padded_crop(images, crops)

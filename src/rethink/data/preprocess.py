@@ -1,7 +1,12 @@
 """The paper's preprocessing (Appendix A): scale, centre-crop 28x28, whiten each image.
 
-    x = preprocess(x_train)   # uint8 (N, 32, 32, 3) -> float32 (N, 28, 28, 3)
-    w = whiten(crops)         # any (N, H, W, C) on the 0..255 scale, e.g. random crops
+    x = preprocess(x_train)            # uint8 (N, 32, 32, 3) -> float32 (N, 28, 28, 3)
+    x = preprocess(mnist, crop=None)   # uint8 (N, 28, 28, 1) -> float32 (N, 28, 28, 1)
+    w = whiten(crops)                  # any (N, H, W, C) on the 0..255 scale, e.g. random crops
+
+The crop is the data set's (`rethink.data.datasets.Dataset.crop`): the paper's
+centre 28x28 of CIFAR's 32x32, the whole image for other data sets unless a
+crop is asked for.
 
 Whitening is TensorFlow's `per_image_standardization`, in NumPy: subtract the
 image's mean and divide by `max(std, 1/sqrt(28*28*3))`, both over all of the
@@ -16,15 +21,22 @@ CROP = 28
 _CHUNK = 1024  # images per step: bounds the float64 temporaries to ~20 MB each
 
 
-def preprocess(x: np.ndarray) -> np.ndarray:
-    """Pixels on the 0..255 scale (N, 32, 32, 3) -> whitened float32 (N, 28, 28, 3)."""
+def preprocess(x: np.ndarray, crop: int | None = CROP) -> np.ndarray:
+    """Pixels on the 0..255 scale (N, H, W, C) -> whitened float32 (N, crop, crop, C),
+    the centre crop x crop window (the default: 28x28 of CIFAR's 32x32), or the
+    whole (N, H, W, C) image with `crop=None`."""
     x = np.asarray(x)
-    if x.ndim != 4 or x.shape[1:] != (32, 32, 3):
-        raise ValueError(f"preprocess expects images of shape (N, 32, 32, 3), got {x.shape}")
+    if x.ndim != 4 or x.shape[-1] not in (1, 3):
+        raise ValueError(f"preprocess expects images (N, H, W, 1 or 3), got {x.shape}")
     if not (np.issubdtype(x.dtype, np.integer) or np.issubdtype(x.dtype, np.floating)):
         raise ValueError(f"preprocess expects numeric pixels (uint8), got dtype {x.dtype}")
-    top = (32 - CROP) // 2
-    return whiten(x[:, top : top + CROP, top : top + CROP, :])
+    if crop is None:
+        return whiten(x)
+    _, h, w, _ = x.shape
+    if not 1 <= crop <= min(h, w):
+        raise ValueError(f"a {crop}x{crop} crop does not fit images of {h}x{w}")
+    top, left = (h - crop) // 2, (w - crop) // 2
+    return whiten(x[:, top : top + crop, left : left + crop, :])
 
 
 def whiten(pixels: np.ndarray) -> np.ndarray:

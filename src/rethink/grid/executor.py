@@ -149,6 +149,7 @@ class GridState:
     runs: list[RunState]
     backend: str
     device: str = ""  # from a run's env.json, once one has been written
+    dataset: str = ""  # the data set, described in one line (Dataset.describe)
     gpus: tuple[str, ...] = ()
     jobs: int = 1
     started: float = field(default_factory=time.time)
@@ -355,12 +356,14 @@ class Executor:
         reporter: Reporter | None = None,
         refresh_s: float = 0.5,
         stop_timeout_s: float = 120.0,
+        dataset: str = "",
     ) -> None:
         if jobs < 1:
             raise ValueError(f"jobs must be at least 1, got {jobs}")
         self.grid_dir = Path(grid_dir)
         self.state = initial_state(self.grid_dir, specs, backend)
         self.state.jobs, self.state.gpus = jobs, tuple(gpus)
+        self.state.dataset = dataset
         self.launcher = launcher or LocalLauncher()
         self.reporter: Reporter = reporter or Reporter()
         self.refresh_s = refresh_s

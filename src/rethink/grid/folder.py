@@ -47,6 +47,7 @@ from rethink.lock import LOCK_FILE, FolderLock, LockError
 from rethink.spec import RunSpec
 
 if TYPE_CHECKING:
+    from rethink.data.datasets import Dataset
     from rethink.grid.ray.cluster import Cluster
 
 JOBS_PER_GPU = 4
@@ -133,6 +134,7 @@ def run_grid(
     reporter: Reporter | None = None,
     argv: Sequence[str] | None = None,
     save_model: bool = True,
+    dataset: Dataset | None = None,
 ) -> GridResult:
     """Train `grid` into `out` (None: the next free `output_N`); see the module docs.
 
@@ -141,7 +143,9 @@ def run_grid(
     `gpus` (device numbers, spread over the runs); `reporter` sees the
     grid's progress (`rethink.grid.live.reporter_for`; None: silent);
     `argv` is recorded in grid.json (default: this process's); `save_model`:
-    each completed run writes model.keras (the workers' RETHINK_SAVE_MODEL).
+    each completed run writes model.keras (the workers' RETHINK_SAVE_MODEL);
+    `dataset`: the data set the runs train on, recorded in grid.json and shown in
+    the live table's title (None: not known here; each run's env.json says).
     """
     try:
         specs = expand(grid)
@@ -165,11 +169,16 @@ def run_grid(
         existing = read_record(folder)  # again, now that no one else can write it
         if existing is None:
             rec = record(grid, specs, preset=preset, backend=backend, argv=list(argv or sys.argv))
+            if dataset is not None:
+                rec["dataset"] = dataset.to_dict()
             write_record(folder, rec)
         else:
             check_same(folder, existing, specs)
         env = {"RETHINK_SAVE_MODEL": "1" if save_model else "0"}
-        state = _execute(folder, specs, backend, jobs, tuple(gpus), cluster, worker, reporter, env)
+        described = dataset.describe() if dataset is not None else ""
+        state = _execute(
+            folder, specs, backend, jobs, tuple(gpus), cluster, worker, reporter, env, described
+        )
     finally:
         lock.release()
     return GridResult(folder, state, exit_code(state))
@@ -185,6 +194,7 @@ def _execute(
     worker: WorkerCommand,
     reporter: Reporter | None,
     env: dict[str, str],
+    dataset: str = "",
 ) -> GridState:
     if cluster is None:
         import os
@@ -197,7 +207,14 @@ def _execute(
         n = max(1, cluster.capacity)
         launcher = RayLauncher(cluster, worker=worker, in_flight=jobs, env=env)
     return Executor(
-        folder, specs, backend=backend, jobs=n, gpus=gpus, launcher=launcher, reporter=reporter
+        folder,
+        specs,
+        backend=backend,
+        jobs=n,
+        gpus=gpus,
+        launcher=launcher,
+        reporter=reporter,
+        dataset=dataset,
     ).run()
 
 

@@ -52,7 +52,8 @@ def title(state: GridState) -> str:
     device = state.device or "device not yet known"
     if state.gpus:
         device += f" (GPUs {','.join(state.gpus)})"
-    return f"rethink grid {state.grid_dir} · backend {state.backend} · {device}"
+    data = f" · {state.dataset}" if state.dataset else ""
+    return f"rethink grid {state.grid_dir}{data} · backend {state.backend} · {device}"
 
 
 def grid_line(state: GridState, now: float | None) -> str:
@@ -146,7 +147,8 @@ def render(
 
 def summary(state: GridState) -> Table:
     """The end-of-grid table: final numbers of every run, and errors of failed ones."""
-    table = Table(title=f"rethink grid {state.grid_dir}: {grid_line(state, None)}")
+    data = f" · {state.dataset}" if state.dataset else ""
+    table = Table(title=f"rethink grid {state.grid_dir}{data}: {grid_line(state, None)}")
     for name in (
         "model",
         "randomization",
@@ -222,9 +224,10 @@ class PlainReporter(Reporter):
     def start(self, state: GridState) -> None:
         before = state.count(Status.COMPLETED, Status.DIVERGED)
         todo = len(state.runs) - before
+        data = f"; data {state.dataset}" if state.dataset else ""
         self._print(
             f"grid {state.grid_dir}: {len(state.runs)} runs, {before} finished before, "
-            f"{todo} to train; backend {state.backend}, {state.jobs} at a time"
+            f"{todo} to train; backend {state.backend}, {state.jobs} at a time{data}"
         )
         self._last = time.monotonic()
 

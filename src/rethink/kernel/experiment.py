@@ -10,7 +10,7 @@ The data are exactly a training run's (`rethink.data.prepare` of a
 `RunSpec`: subset, randomization by seed, preprocessing). With `levels`
 the labellings are partial_labels at each level, whose images are the
 same: they share one kernel matrix and one factorization, and are solved
-together as the columns of one right-hand side (one-hot, 10 per level).
+together as the columns of one right-hand side (one-hot, one column per class and level).
 
 `progress(stage, total)` is called at the start of each stage and returns
 a function called once per unit of work (tiles, chunks of filters).
@@ -21,16 +21,18 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from rethink.data.sources import NUM_CLASSES
 from rethink.kernel.budget import Budget
 from rethink.kernel.errors import KernelError
 from rethink.kernel.tiles import split
 from rethink.paper import kernel_test_error
 from rethink.spec import CORRUPTIONS, RunSpec, SpecError
+
+if TYPE_CHECKING:
+    from rethink.data.datasets import Dataset
 
 KERNELS = ("gaussian", "features")
 DEFAULT_BLOCK = 4096
@@ -58,6 +60,8 @@ class KernelSettings:
     train_subset: int | None = None
     test_subset: int | None = None
     data: str | None = None
+    dataset: str | None = None  # a named data set (RunSpec.dataset)
+    crop: int | None = None  # the centre crop (RunSpec.crop)
     max_memory: int | None = None  # bytes; None: the memory available
 
     def __post_init__(self) -> None:
@@ -95,6 +99,8 @@ class KernelSettings:
             train_subset=self.train_subset,
             test_subset=self.test_subset,
             data=self.data,
+            dataset=self.dataset,
+            crop=self.crop,
         )
         try:
             if self.levels is not None:
@@ -137,6 +143,7 @@ class KernelReport:
     memory: str
     seconds: dict[str, float] = field(default_factory=dict)
     results: list[KernelResult] = field(default_factory=list)
+    dataset: dict[str, Any] = field(default_factory=dict)  # Dataset.to_dict()
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -146,7 +153,9 @@ def _quiet(stage: str, total: int) -> Callable[[], None]:
     return lambda: None
 
 
-def labellings(settings: KernelSettings, raw: Any) -> tuple[Any, np.ndarray]:
+def labellings(
+    settings: KernelSettings, raw: Any, dataset: Dataset | None = None
+) -> tuple[Any, np.ndarray]:
     """The shared data (first spec's RunData) and the training labels, one column per labelling.
 
     Raises KernelError if two labellings do not share their images.
@@ -155,12 +164,12 @@ def labellings(settings: KernelSettings, raw: Any) -> tuple[Any, np.ndarray]:
 
     specs = settings.specs()
     try:
-        first = prepare(specs[0], raw)
+        first = prepare(specs[0], raw, dataset)
     except ValueError as e:
         raise KernelError(str(e)) from None
     labels = [first.y_train]
     for spec in specs[1:]:
-        other = prepare(spec, raw)
+        other = prepare(spec, raw, dataset)
         if not (
             np.array_equal(other.x_train, first.x_train)
             and np.array_equal(other.y_test, first.y_test)
@@ -173,9 +182,13 @@ def labellings(settings: KernelSettings, raw: Any) -> tuple[Any, np.ndarray]:
 
 
 def run_kernel(
-    settings: KernelSettings, raw: Any, progress: Progress | None = None
+    settings: KernelSettings,
+    raw: Any,
+    progress: Progress | None = None,
+    dataset: Dataset | None = None,
 ) -> KernelReport:
-    """Run the experiment on `raw` (`rethink.data.load_cifar10` arrays); see the module doc."""
+    """Run the experiment on `raw` (`rethink.data.load(...).arrays`, of `dataset`,
+    default CIFAR-10); see the module doc."""
     import keras
     from keras import ops
 
@@ -187,7 +200,13 @@ def run_kernel(
     stage = progress or _quiet
     seconds: dict[str, float] = {}
     clock = time.perf_counter()
-    data, y = labellings(settings, raw)
+    data, y = labellings(settings, raw, dataset)
+    classes = data.num_classes
+    if dataset is None:
+        from rethink.data.datasets import KNOWN
+
+        dataset = KNOWN["cifar10"]
+    paper = dataset.has_paper_numbers  # CIFAR-10's numbers only
     seconds["data"] = time.perf_counter() - clock
     n, m = len(data.x_train), len(data.x_test)
     dims = int(np.prod(data.x_train.shape[1:]))
@@ -241,7 +260,7 @@ def run_kernel(
     seconds["factorize"] = time.perf_counter() - clock
 
     clock = time.perf_counter()
-    onehot = np.eye(NUM_CLASSES)[y]  # (n, labellings, 10)
+    onehot = np.eye(classes)[y]  # (n, labellings, classes)
     targets = onehot.reshape(n, -1)
     rhs = [ops.convert_to_tensor(targets[a:b], dtype=dtype) for a, b in blocks]
     step = stage("solve", 3)
@@ -258,7 +277,7 @@ def run_kernel(
     results = []
     regularized = settings.lam > 0
     for k, spec in enumerate(specs):
-        cols = slice(NUM_CLASSES * k, NUM_CLASSES * (k + 1))
+        cols = slice(classes * k, classes * (k + 1))
         residual = kf[:, cols] + settings.lam * a[:, cols] - targets[:, cols]
         norm2 = float(np.sum(a[:, cols] * kf[:, cols]))
         results.append(
@@ -271,7 +290,7 @@ def run_kernel(
                 residual_rel=float(np.linalg.norm(residual) / np.linalg.norm(targets[:, cols])),
                 norm=float(np.sqrt(max(norm2, 0.0))),
                 paper_test_error=kernel_test_error(settings.kernel, regularized)
-                if spec.corruption == "true_labels" or spec.level == 0
+                if paper and (spec.corruption == "true_labels" or spec.level == 0)
                 else None,
             )
         )
@@ -289,6 +308,7 @@ def run_kernel(
         memory=need.describe(),
         seconds=seconds,
         results=results,
+        dataset=dataset.to_dict(),
     )
 
 

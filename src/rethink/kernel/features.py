@@ -53,10 +53,6 @@ class FeatureDesign:
         for name in ("filters", "patch", "chunk", "batch"):
             if getattr(self, name) <= 0:
                 raise ValueError(f"{name} must be positive, got {getattr(self, name)}")
-        if self.patch > 27:
-            raise ValueError(
-                f"the patch must be at most 27 pixels (images are 28x28), got {self.patch}"
-            )
 
     @property
     def features(self) -> int:
@@ -67,21 +63,24 @@ class FeatureDesign:
         return [(a, min(a + self.chunk, self.filters)) for a in range(0, self.filters, self.chunk)]
 
 
-def draw_filters(design: FeatureDesign, seed: int, start: int, stop: int) -> np.ndarray:
-    """Filters start..stop-1, float32 (patch, patch, 3, stop - start), each of unit norm."""
+def draw_filters(
+    design: FeatureDesign, seed: int, start: int, stop: int, channels: int = 3
+) -> np.ndarray:
+    """Filters start..stop-1, float32 (patch, patch, channels, stop - start), each of
+    unit norm."""
     rng = np.random.default_rng([seed, _FILTER_STREAM])
-    size = design.patch * design.patch * 3
+    size = design.patch * design.patch * channels
     rng.standard_normal((start, size))  # skip the earlier filters: chunking changes nothing
     w = rng.standard_normal((stop - start, size))
     w /= np.linalg.norm(w, axis=1, keepdims=True)
     return np.ascontiguousarray(
-        w.reshape(stop - start, design.patch, design.patch, 3).transpose(1, 2, 3, 0),
+        w.reshape(stop - start, design.patch, design.patch, channels).transpose(1, 2, 3, 0),
         dtype=np.float32,
     )
 
 
 def pooled_features(images: Tensor, filters: Tensor) -> Tensor:
-    """(B, 28, 28, 3) images, (p, p, 3, F) filters -> (B, 4F): ReLU maps summed per quadrant."""
+    """(B, h, w, C) images, (p, p, C, F) filters -> (B, 4F): ReLU maps summed per quadrant."""
     from keras import ops
 
     maps = ops.relu(ops.conv(images, filters, strides=1, padding="valid"))
@@ -108,7 +107,12 @@ def feature_gram(
     """
     from keras import ops
 
-    n = len(x_train)
+    n, h, w, channels = x_train.shape
+    if design.patch >= min(h, w):
+        raise ValueError(
+            f"the patch must be smaller than the {h}x{w} images (at most {min(h, w) - 1} "
+            f"pixels), got {design.patch}"
+        )
     images = [
         ops.convert_to_tensor(x[a : a + design.batch], dtype="float32")
         for x in (x_train, x_test)
@@ -118,8 +122,8 @@ def feature_gram(
     test_tiles: list[list[Tensor]] | None = None
     norm = float(1.0 / np.sqrt(design.features))
     for start, stop in design.chunks():
-        w = ops.convert_to_tensor(draw_filters(design, seed, start, stop))
-        phi = ops.concatenate([pooled_features(b, w) for b in images], axis=0)
+        filters = ops.convert_to_tensor(draw_filters(design, seed, start, stop, channels))
+        phi = ops.concatenate([pooled_features(b, filters) for b in images], axis=0)
         phi = ops.cast(phi, dtype)
         train = phi[:n]
         rms = ops.sqrt(ops.mean(ops.square(train), axis=0))

@@ -45,7 +45,8 @@ def norm_figure(report: KernelReport) -> Figure:
     err_ax.set_ylim(-0.02, 1.0)
     err_ax.legend(loc="center right", frameon=False)
     what = "Gaussian kernel" if report.settings["kernel"] == "gaussian" else "random features"
-    fig.suptitle(f"{what}, n = {report.n_train}, {report.dtype}", fontsize=9)
+    name = report.dataset.get("name", "cifar10")
+    fig.suptitle(f"{what}, {name}, n = {report.n_train}, {report.dtype}", fontsize=9)
     return fig
 
 

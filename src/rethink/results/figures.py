@@ -49,6 +49,13 @@ between the test curve and the best test accuracy so far (each run's
 cumulative maximum, averaged): what stopping at the best evaluation would
 have gained, the paper's "potential benefit" of early stopping.
 
+Every figure names its data set above the panels (`Figure.get_suptitle()`:
+"cifar10: 10 classes of 32x32x3 images"), so a figure set in a paper says
+what it shows; Figure 1a's loss axis and Figure 1c's chance line follow the
+data set's classes (loss ln(classes), test error 1 - 1/classes). A figure
+draws the runs of one data set: `write_figures` draws each data set of a
+grid that mixes them into a folder of its own.
+
 Sized for a paper column (3.4 in). Uses matplotlib's Agg canvas through
 `Figure.savefig`, never pyplot, so no GUI and no global figure state.
 """
@@ -70,8 +77,9 @@ from matplotlib.patches import Patch, Rectangle
 from matplotlib.transforms import Bbox
 
 from rethink.atomic import write_atomically
+from rethink.data.datasets import Dataset
 from rethink.models import MODELS
-from rethink.results.summary import CHANCE_LOSS, Run, randomization_label
+from rethink.results.summary import CIFAR10, Run, chance_loss, randomization_label
 from rethink.train.outcome import Status
 
 WIDTH, HEIGHT = 3.4, 2.6  # inches: one column of the paper
@@ -134,9 +142,27 @@ DATA_TOP = 0.8  # axes fraction: the highest time to fit sits at most this high
 LEGEND_PAD_PX = 2.0  # clearance between a legend and the data, in display pixels
 
 
-def _new_figure(rows: int = 1) -> tuple[Figure, list[Axes]]:
-    """A column-wide figure of `rows` panels stacked, sharing the x-axis."""
+def dataset_of(runs: Sequence[Run]) -> Dataset:
+    """The one data set of `runs` (CIFAR-10 for none); ValueError if they mix data sets,
+    which no figure draws together (`write_figures` draws each apart)."""
+    found = list(dict.fromkeys(r.summary.dataset for r in runs))
+    if len(found) > 1:
+        names = ", ".join(d.name for d in found)
+        raise ValueError(f"runs of several data sets ({names}): draw each data set apart")
+    return found[0] if found else CIFAR10
+
+
+def chance_label(dataset: Dataset) -> str:
+    """Figure 1c's chance line: 'chance (90%)', 'chance (66.7%)'."""
+    return f"chance ({100 * dataset.chance_error:.3g}%)"
+
+
+def _new_figure(rows: int = 1, dataset: Dataset | None = None) -> tuple[Figure, list[Axes]]:
+    """A column-wide figure of `rows` panels stacked, sharing the x-axis, named after
+    `dataset` above the panels."""
     fig = Figure(figsize=(WIDTH, HEIGHT + (rows - 1) * 0.8 * HEIGHT), layout="constrained")
+    if dataset is not None:
+        fig.suptitle(dataset.describe(), fontsize=RC["axes.titlesize"])
     axes = [fig.add_subplot(rows, 1, 1)]
     axes += [fig.add_subplot(rows, 1, i + 1, sharex=axes[0]) for i in range(1, rows)]
     for i, ax in enumerate(axes):
@@ -329,9 +355,10 @@ def figure_1a(runs: Sequence[Run], model: str | None = None) -> Figure | None:
     chosen = _plain([r for r in curves_of if model == ALL_MODELS or r.summary.model == model])
     if not chosen:
         return None
+    dataset = dataset_of(runs)
     models = sorted({r.summary.model for r in chosen})
     with matplotlib.rc_context(RC):
-        fig, (ax,) = _new_figure()
+        fig, (ax,) = _new_figure(dataset=dataset)
         banded, top = False, 0.0
         for i, (corruption, style) in enumerate(CORRUPTION_STYLE.items()):
             group = [r for r in chosen if r.summary.corruption == corruption]
@@ -352,7 +379,7 @@ def figure_1a(runs: Sequence[Run], model: str | None = None) -> Figure | None:
         ax.set_xlabel("thousand training steps")
         ax.set_ylabel("average training loss")
         ax.set_xlim(left=0)
-        ax.set_ylim(0, 1.05 * min(top, 2 * CHANCE_LOSS))
+        ax.set_ylim(0, 1.05 * min(top, 2 * chance_loss(dataset.num_classes)))
         if model == ALL_MODELS:
             what = models[0] if len(models) == 1 else f"mean of {len(models)} models"
         else:
@@ -509,6 +536,7 @@ def figure_1b(runs: Sequence[Run], lower: float = LOWER_THRESHOLD) -> Figure | N
     data = _by_level(runs)
     if not any(len(levels) >= 3 for levels in data.values()):
         return None
+    dataset = dataset_of(runs)
     sweep = [r for levels in data.values() for rs in levels.values() for r in rs]
     thresholds = sorted({r.summary.fit_threshold for r in sweep})
     levels = sorted({p for lv in data.values() for p in lv})
@@ -524,7 +552,7 @@ def figure_1b(runs: Sequence[Run], lower: float = LOWER_THRESHOLD) -> Figure | N
 
     second = any(fit(r) is None for r in sweep) and lower < thresholds[0]
     with matplotlib.rc_context(RC):
-        fig, axes = _new_figure(2 if second else 1)
+        fig, axes = _new_figure(2 if second else 1, dataset)
         ax = axes[0]
         banded, missed = _time_panel(ax, data, fit, xlim, "not fitted within {steps} steps")
         fit_text = "/".join(_percent(t) for t in thresholds)
@@ -550,7 +578,8 @@ def figure_1b(runs: Sequence[Run], lower: float = LOWER_THRESHOLD) -> Figure | N
 
 
 def figure_1c(runs: Sequence[Run]) -> Figure | None:
-    """Test error (1 - final test accuracy) against label-corruption level, per model."""
+    """Test error (1 - final test accuracy) against label-corruption level, per model,
+    with the data set's chance level (1 - 1/classes) dashed."""
 
     def error(r: Run) -> float | None:
         acc = r.summary.test_acc
@@ -560,14 +589,21 @@ def figure_1c(runs: Sequence[Run]) -> Figure | None:
     data = _by_level(done)
     if len({p for levels in data.values() for p in levels}) < 2:
         return None
+    dataset = dataset_of(runs)
     with matplotlib.rc_context(RC):
-        fig, (ax,) = _new_figure()
+        fig, (ax,) = _new_figure(dataset=dataset)
         banded = _level_lines(ax, data, error)
         if not any(
             np.isfinite(np.asarray(line.get_ydata(), float)).any() for line in ax.get_lines()
         ):
             return None
-        ax.axhline(0.9, color="gray", linestyle="--", linewidth=0.8, label="chance (90%)")
+        ax.axhline(
+            dataset.chance_error,
+            color="gray",
+            linestyle="--",
+            linewidth=0.8,
+            label=chance_label(dataset),
+        )
         ax.set_xlabel("label corruption")
         ax.set_ylabel("test error")
         ax.set_ylim(0, 1)
@@ -621,8 +657,9 @@ def figure_2b(runs: Sequence[Run]) -> Figure | None:
     if not chosen:
         return None
     seeds = max(len(group) for group in chosen.values())
+    dataset = dataset_of(runs)
     with matplotlib.rc_context(RC):
-        fig, (ax,) = _new_figure()
+        fig, (ax,) = _new_figure(dataset=dataset)
         for model, group in chosen.items():
             style = FIG2B_STYLE[model]
             name, color = style["label"], style["color"]
@@ -670,8 +707,22 @@ def write_figures(
 
     `model`: None writes figure1a, the paper's panel (`default_model`); a
     model's name or ALL_MODELS writes figure1a_<model> instead. `per_model`
-    adds figure1a_<model> for every model with curves.
+    adds figure1a_<model> for every model with curves. Runs of several data
+    sets: each data set's figures in `out`/<data set name>/, the messages
+    prefixed with its name.
     """
+    datasets = sorted({r.summary.dataset for r in runs}, key=lambda d: (d != CIFAR10, d.name))
+    if len(datasets) > 1:
+        written, skipped = [], []
+        for dataset in datasets:
+            mine = [r for r in runs if r.summary.dataset == dataset]
+            if model not in (None, ALL_MODELS) and not any(r.summary.model == model for r in mine):
+                skipped.append(f"{dataset.name}: no runs of {model}")
+                continue
+            w, s = write_figures(mine, out / dataset.name, model, per_model, formats, lower)
+            written += w
+            skipped += [f"{dataset.name}/{message}" for message in s]
+        return written, skipped
     jobs: list[tuple[str, Figure | None, str]] = []
     if model is None:
         jobs.append(("figure1a", figure_1a(runs), "no training-loss curves"))

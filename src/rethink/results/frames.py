@@ -9,7 +9,9 @@
 Both read only the run folders (`rethink.results.summary.load_grid`), so a
 grid still training, a crashed one, or one trained on other machines loads
 the same. Column names are those of spec.json, result.json and metrics.csv;
-`run_id` ties the two frames together.
+`run_id` ties the two frames together. `dataset` names the data set a run
+trained on (CIFAR-10 for folders that record none); `runs_frame` adds its
+`num_classes` and `chance_error` (1 - 1/classes).
 """
 
 from __future__ import annotations
@@ -24,19 +26,35 @@ if TYPE_CHECKING:
     import pandas as pd
 
 # The settings repeated on every metrics row: what a plot groups or filters by.
-RUN_KEYS = ("run_id", "model", "corruption", "level", "seed", "weight_decay", "augment")
+RUN_KEYS = (
+    "run_id",
+    "dataset",
+    "model",
+    "corruption",
+    "level",
+    "seed",
+    "weight_decay",
+    "augment",
+)
 
 
 def _grid(source: str | Path | Grid) -> Grid:
     return source if isinstance(source, Grid) else load_grid(Path(source))
 
 
+def _key(summary: RunSummary, key: str) -> Any:
+    """A run's value for `key`; the data set by its name."""
+    return summary.dataset.name if key == "dataset" else getattr(summary, key)
+
+
 def _run_record(summary: RunSummary) -> dict[str, Any]:
     record = {
-        f.name: getattr(summary, f.name)
+        f.name: _key(summary, f.name)
         for f in dataclasses.fields(summary)
         if f.name not in ("spec", "path")
     }
+    record["num_classes"] = summary.dataset.num_classes
+    record["chance_error"] = summary.dataset.chance_error
     record["randomization"] = summary.randomization
     record["path"] = summary.path
     # Every setting of the run, spec.json's keys, where the summary has no column of its name.
@@ -66,7 +84,7 @@ def metrics_frame(source: str | Path | Grid) -> pd.DataFrame:
     records = []
     for run in _grid(source).runs:
         s = run.summary
-        keys = {k: getattr(s, k) for k in RUN_KEYS}
+        keys = {k: _key(s, k) for k in RUN_KEYS}
         records += [{**keys, **row} for row in run.rows]
     frame = pd.DataFrame.from_records(records)
     if frame.empty:

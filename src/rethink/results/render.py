@@ -13,23 +13,26 @@ from rich.table import Table
 from rich.text import Text
 
 from rethink import paper
+from rethink.data.datasets import Dataset
 from rethink.formats import duration, factor, number, percent, signed
 from rethink.results.report import (
     BATCHNORM_GAP_SLACK,
+    CHANCE_SLACK,
     EARLY_STOP_MAX_GAIN,
     FIT_DEFAULT,
     FIT_TOLERANCE,
     MAX_SLOWDOWN,
     PAPER_BATCHNORM_GAP,
     PROTOCOL,
+    PROTOCOL_ANY_DATA,
     WINDOW_MARK,
     Report,
     Slowdown,
     fit_outcome,
-    protocol_deviations,
+    run_deviations,
     train_acc_text,
 )
-from rethink.results.summary import INCOMPLETE, RunSummary, randomization_label
+from rethink.results.summary import INCOMPLETE, RunSummary, chance_loss, randomization_label
 
 
 @dataclass(frozen=True)
@@ -47,11 +50,15 @@ def report_dict(report: Report) -> dict[str, Any]:
 
     Each run also carries its `protocol_deviations` (empty: the paper's
     protocol), `final_train_acc` with `train_acc_measure` ("evaluation" or
-    "window") and its `fit` outcome; `rules` holds the verdicts' constants.
+    "window"), its `fit` outcome and its `dataset` by name; `datasets` describes
+    each (`Dataset.to_dict()` with its chance level and whether the paper has
+    numbers for it); `rules` holds the verdicts' constants.
     """
     data = dataclasses.asdict(report)
+    data["datasets"] = [dataset_dict(d) for d in report.datasets]
     for run, r in zip(data["runs"], report.runs, strict=True):
-        run["protocol_deviations"] = list(protocol_deviations(r.spec))
+        run["dataset"] = r.dataset.name
+        run["protocol_deviations"] = list(run_deviations(r))
         run["final_train_acc"] = r.final_train_acc
         run["train_acc_measure"] = r.train_acc_measure
         run["fit"] = fit_outcome(r)
@@ -63,12 +70,31 @@ def report_dict(report: Report) -> dict[str, Any]:
         "batchnorm_gap_paper_points": list(PAPER_BATCHNORM_GAP),
         "batchnorm_gap_slack_points": BATCHNORM_GAP_SLACK,
         "early_stopping_max_gain_points": EARLY_STOP_MAX_GAIN,
+        "chance_slack": CHANCE_SLACK,
     }
     data["paper"] = {
         "table1": [dataclasses.asdict(r) for r in paper.TABLE1],
         "figure1a_steps_to_loss": paper.FIGURE1A_STEPS_TO_LOSS,
     }
     return data
+
+
+def dataset_dict(dataset: Dataset) -> dict[str, Any]:
+    """A data set for --format json: its identity, chance level and paper numbers."""
+    return {
+        **dataset.to_dict(),
+        "chance_error": dataset.chance_error,
+        "chance_loss": chance_loss(dataset.num_classes),
+        "has_paper_numbers": dataset.has_paper_numbers,
+    }
+
+
+def dataset_line(dataset: Dataset) -> str:
+    """'my_images: 3 classes of 20x20x1 images (chance: 66.67% test error; ...)'."""
+    line = f"{dataset.describe()} (chance: {percent(dataset.chance_error, 2)} test error"
+    if not dataset.has_paper_numbers:
+        line += "; no paper numbers: the paper's are CIFAR-10's"
+    return line + ")"
 
 
 def _num2(x: float | None) -> str:
@@ -110,8 +136,24 @@ def _status(r: RunSummary) -> str:
 Columns = tuple[tuple[str, Callable[[Any], str]], ...]
 
 
+def _several(report: Report) -> bool:
+    return len(report.datasets) > 1
+
+
+def _dataset_name(item: Any) -> str:
+    """A run's, a slowdown's or a Table 1 row's data set (a Dataset or its name)."""
+    dataset = item.dataset
+    return dataset if isinstance(dataset, str) else str(dataset.name)
+
+
+def _with_dataset(report: Report, columns: Columns) -> Columns:
+    """`columns` with a "data set" column in front where the report has several."""
+    return (("data set", _dataset_name), *columns) if _several(report) else columns
+
+
 def run_columns(report: Report) -> Columns:
-    """The runs table's columns; "protocol" names the run's deviation set (#n below)."""
+    """The runs table's columns; "protocol" names the run's deviation set (#n below);
+    "data set" leads where the report has several."""
     sets = {run_id: i for i, g in enumerate(report.deviations, 1) for run_id in g.run_ids}
 
     def protocol(r: RunSummary) -> str:
@@ -119,7 +161,7 @@ def run_columns(report: Report) -> Columns:
             return f"off #{sets[r.run_id]}"
         return "paper, stop at fit" if r.spec.stop_at_fit else "paper"
 
-    return (*RUN_COLUMNS[:5], ("protocol", protocol), *RUN_COLUMNS[5:])
+    return _with_dataset(report, (*RUN_COLUMNS[:5], ("protocol", protocol), *RUN_COLUMNS[5:]))
 
 
 RUN_COLUMNS: Columns = (
@@ -187,12 +229,19 @@ def _off_slowdown_columns(report: Report) -> Columns:
     def protocol(s: Slowdown) -> str:
         return f"off #{sets[s.deviations]}" if s.deviations in sets else "-"
 
-    return (("protocol", protocol), *SLOWDOWN_COLUMNS)
+    return _with_dataset(report, (("protocol", protocol), *SLOWDOWN_COLUMNS))
 
 
 def report_header(report: Report) -> list[str]:
-    """The lines above the tables: what the grid ran, and how things were measured."""
+    """The lines above the tables: what the grid ran, on which data set(s), and how
+    things were measured."""
+    if _several(report):
+        datasets = [f"data sets: {len(report.datasets)}, each judged apart"]
+        datasets += [f"data set {dataset_line(d)}" for d in report.datasets]
+    else:
+        datasets = [f"data set: {dataset_line(d)}" for d in report.datasets]
     return [
+        *datasets,
         f"protocol: {report.protocol}",
         *report.notes,
         "paper: Zhang et al., Understanding deep learning requires rethinking "
@@ -211,6 +260,19 @@ def report_tables(report: Report) -> list[TextTable]:
         "level-0 runs (true labels, or partial labels at p = 0); steps to fit where every "
         "run of both reached it, else steps to the loss threshold"
     )
+    others = [d.name for d in report.datasets if not d.has_paper_numbers]
+    paper_all = all(d.has_paper_numbers for d in report.datasets)
+    table1_title = (
+        "Table 1: accuracy (%) beside the paper"
+        if any(d.has_paper_numbers for d in report.datasets)
+        else "Table 1: accuracy (%)"
+    )
+    table1_note = (
+        ""
+        if paper_all
+        else f"; paper columns: CIFAR-10 only, '-' for {', '.join(others)} (no paper numbers)"
+    )
+    protocol = PROTOCOL if paper_all and report.datasets else PROTOCOL_ANY_DATA
     tables = [
         _table(
             "Runs",
@@ -224,18 +286,18 @@ def report_tables(report: Report) -> list[TextTable]:
         ),
         _table(
             "Slowdown against level 0 (the paper's 'small constant factor', Figure 1b)",
-            SLOWDOWN_COLUMNS,
+            _with_dataset(report, SLOWDOWN_COLUMNS),
             on,
             f"{slowdown_note}; the paper's protocol only",
         ),
         _table(
-            "Table 1: accuracy (%) beside the paper",
-            TABLE1_COLUMNS,
+            table1_title,
+            _with_dataset(report, TABLE1_COLUMNS),
             report.table1,
             "completed runs on the paper's protocol that ran their steps (not stopped at "
             "fit), mean over seeds; diff = ours - paper, percentage points; weight decay: "
             f"the value used (+ wd * w in the gradient); {WINDOW_MARK}: includes runs "
-            "without a training-split evaluation (window mean)",
+            f"without a training-split evaluation (window mean){table1_note}",
         ),
         _table(
             "Figure 1a: steps to training loss 0.01 beside an independent reproduction",
@@ -251,7 +313,7 @@ def report_tables(report: Report) -> list[TextTable]:
                 (f"off #{i}", ", ".join(g.deviations), str(len(g.run_ids)))
                 for i, g in enumerate(report.deviations, 1)
             ),
-            f"the paper's protocol: {PROTOCOL}; these runs are not compared with the paper's "
+            f"the paper's protocol: {protocol}; these runs are not compared with the paper's "
             "numbers and take no part in the verdicts",
         ),
         _table(

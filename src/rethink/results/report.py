@@ -12,6 +12,12 @@ with the paper's numbers and judged in the verdicts; the others are listed
 apart. Runs stopped at fit count for time to fit and for fitting, but their
 final accuracies stay out of Table 1. Building the data is pure
 Python/NumPy; rendering lives in `report_render`.
+
+Runs on other data sets than CIFAR-10 (`RunSummary.dataset`) are judged with
+their own chance level (test error 1 - 1/classes, loss ln(classes)) and the
+generic fit rule (>= FIT_DEFAULT); the paper's numbers, all CIFAR-10's, are
+set beside CIFAR-10 runs only. The claims are judged per data set, never
+across two (`build_report` splits a grid that mixes them).
 """
 
 from __future__ import annotations
@@ -24,14 +30,21 @@ from dataclasses import dataclass
 from typing import Any
 
 from rethink import paper
+from rethink.data.datasets import Dataset
 from rethink.formats import factor, number, percent
 from rethink.models import REGISTRY
-from rethink.results.summary import INCOMPLETE, START_LOSS, RunSummary, randomization_label
+from rethink.results.summary import (
+    CIFAR10,
+    INCOMPLETE,
+    RunSummary,
+    randomization_label,
+    start_loss,
+)
 from rethink.spec import CORRUPTIONS, RunSpec
 from rethink.train.outcome import Status
 
 TEST_ERROR_SLACK = 0.02  # test error may dip this much between levels and still "rise"
-CHANCE_SLACK = 0.05  # test error at level 1 within this of 90% counts as "reaches 90%"
+CHANCE_SLACK = 0.05  # test error at level 1 within this of chance (CIFAR-10: 90%) reaches it
 RISE_MIN = 0.10  # test error must grow by at least this from the lowest level to the highest
 
 # "Fits": the final training accuracy (%) is at least the paper's Table 1
@@ -77,12 +90,25 @@ PROTOCOL_BATCH_SIZE = 128
 PROTOCOL_PRECISION = "float32"
 PROTOCOL_LR_DECAY = 0.95
 PROTOCOL_MOMENTUM = 0.9
-PROTOCOL = (
+_PROTOCOL_TRAINING = (
     f"{PROTOCOL_STEPS:,} steps, batch {PROTOCOL_BATCH_SIZE}, SGD momentum "
     f"{PROTOCOL_MOMENTUM:g}, learning rate 0.1 (Inception) / 0.01 (AlexNet, MLPs) x "
-    f"{PROTOCOL_LR_DECAY:g} per epoch, {PROTOCOL_PRECISION}, all {PAPER_TRAIN_IMAGES:,} "
-    f"training and {PAPER_TEST_IMAGES:,} test images"
+    f"{PROTOCOL_LR_DECAY:g} per epoch, {PROTOCOL_PRECISION}"
 )
+PROTOCOL = (
+    f"{_PROTOCOL_TRAINING}, all {PAPER_TRAIN_IMAGES:,} training and {PAPER_TEST_IMAGES:,} "
+    "test images"
+)
+# The paper's protocol on another data set: the same training, on all its images.
+PROTOCOL_ANY_DATA = f"{_PROTOCOL_TRAINING}, all the data set's training and test images"
+# (training, test) images of the named data sets' whole splits; a subset of an image
+# folder (size unknown here) is always a deviation.
+SPLIT_SIZES: dict[str, tuple[int, int]] = {
+    "cifar10": (PAPER_TRAIN_IMAGES, PAPER_TEST_IMAGES),
+    "cifar100": (50_000, 10_000),
+    "mnist": (60_000, 10_000),
+    "fashion_mnist": (60_000, 10_000),
+}
 
 TRAIN_ACC_NOTE = (
     "train acc: the trained model evaluated on the whole training split (inference mode, "
@@ -96,17 +122,25 @@ SUPPORTED, NOT_SUPPORTED, NOT_ENOUGH = "supported", "not supported", "not enough
 WINDOW_MARK = "(w)"
 
 
-def protocol_deviations(spec: RunSpec) -> tuple[str, ...]:
+def protocol_text(dataset: Dataset = CIFAR10) -> str:
+    """The paper's protocol in a phrase, for runs on `dataset`."""
+    return PROTOCOL if dataset.name == CIFAR10.name else PROTOCOL_ANY_DATA
+
+
+def protocol_deviations(spec: RunSpec, dataset: Dataset = CIFAR10) -> tuple[str, ...]:
     """How a run's settings differ from the paper's protocol (empty: none).
 
     Weight decay and random crop are Table 1's columns, not deviations; the
     step count is free for runs that stop at fit (their length is the time to
     fit), though their final accuracies are not the paper's (see `table1`).
+    Subsets are deviations when smaller than the data set's split, or at all
+    on a data set whose split sizes are not known here (an image folder).
     """
     out = []
-    if spec.train_subset is not None and spec.train_subset < PAPER_TRAIN_IMAGES:
+    train_images, test_images = SPLIT_SIZES.get(dataset.name, (math.inf, math.inf))
+    if spec.train_subset is not None and spec.train_subset < train_images:
         out.append(f"{spec.train_subset:,} training images")
-    if spec.test_subset is not None and spec.test_subset < PAPER_TEST_IMAGES:
+    if spec.test_subset is not None and spec.test_subset < test_images:
         out.append(f"{spec.test_subset:,} test images")
     steps = spec.total_steps(spec.train_subset or PAPER_TRAIN_IMAGES)
     if steps != PROTOCOL_STEPS and not spec.stop_at_fit:
@@ -125,8 +159,40 @@ def protocol_deviations(spec: RunSpec) -> tuple[str, ...]:
     return tuple(out)
 
 
+def run_deviations(r: RunSummary) -> tuple[str, ...]:
+    """`protocol_deviations` of a run, on its data set."""
+    return protocol_deviations(r.spec, r.dataset)
+
+
 def on_protocol(r: RunSummary) -> bool:
-    return not protocol_deviations(r.spec)
+    return not run_deviations(r)
+
+
+def dataset_of(runs: Sequence[RunSummary]) -> Dataset:
+    """The one data set of `runs` (CIFAR-10 for none); ValueError if they mix data sets,
+    which no claim compares (`build_report` judges each data set apart)."""
+    found = list(dict.fromkeys(r.dataset for r in runs))
+    if len(found) > 1:
+        names = ", ".join(d.name for d in found)
+        raise ValueError(f"runs of several data sets ({names}): judge each data set apart")
+    return found[0] if found else CIFAR10
+
+
+def datasets_of(runs: Iterable[RunSummary]) -> list[Dataset]:
+    """The data sets of `runs`: CIFAR-10 first, then by name."""
+    found = set(r.dataset for r in runs)
+    return sorted(found, key=lambda d: (d.name != CIFAR10.name, d.name, d.num_classes))
+
+
+def chance_text(dataset: Dataset) -> str:
+    """'90% (chance)' for CIFAR-10, else e.g. '66.67% (chance, 3 classes)'."""
+    if dataset.name == CIFAR10.name:
+        return f"{100 * dataset.chance_error:g}% (chance)"
+    return f"{percent(dataset.chance_error, 2)} (chance, {dataset.num_classes} classes)"
+
+
+def no_paper_numbers(dataset: Dataset) -> str:
+    return f"no paper numbers for {dataset.name} (the paper's are CIFAR-10's)"
 
 
 @dataclass(frozen=True)
@@ -153,6 +219,7 @@ class Slowdown:
     baseline_runs: int
     baseline: str  # "true labels", "partial labels p=0", or both
     deviations: tuple[str, ...]  # from the paper's protocol, shared by the runs and baseline
+    dataset: str = CIFAR10.name  # the data set of the runs and baseline
 
 
 @dataclass(frozen=True)
@@ -172,6 +239,7 @@ class Table1Comparison:
     paper_test: float | None
     train_diff: float | None  # ours - paper, percentage points
     test_diff: float | None
+    dataset: str = CIFAR10.name  # paper_* and *_diff: None unless CIFAR-10
 
 
 @dataclass(frozen=True)
@@ -206,6 +274,7 @@ class Report:
     figure1a: tuple[LossComparison, ...]
     claims: tuple[Claim, ...]
     notes: tuple[str, ...]
+    datasets: tuple[Dataset, ...] = (CIFAR10,)  # the runs' data sets (`datasets_of`)
 
 
 def _order(s: RunSummary) -> tuple[Any, ...]:
@@ -240,11 +309,14 @@ def slowdowns(runs: Sequence[RunSummary]) -> list[Slowdown]:
     both reached it, else steps to the loss threshold when every run reached
     that, else no ratio.
     """
-    keyed: dict[tuple[str, tuple[str, ...]], list[RunSummary]] = {}
+    keyed: dict[tuple[str, str, tuple[str, ...]], list[RunSummary]] = {}
+    order = {d.name: i for i, d in enumerate(datasets_of(runs))}
     for r in sorted((r for r in runs if r.plain), key=lambda r: (*_order(r), r.seed)):
-        keyed.setdefault((r.model, protocol_deviations(r.spec)), []).append(r)
+        keyed.setdefault((r.dataset.name, r.model, run_deviations(r)), []).append(r)
     out = []
-    for (model, deviations), chosen in sorted(keyed.items(), key=lambda kv: len(kv[0][1]) > 0):
+    for (dataset, model, deviations), chosen in sorted(
+        keyed.items(), key=lambda kv: (len(kv[0][2]) > 0, order[kv[0][0]])
+    ):
         base = [r for r in chosen if r.level == 0.0]
         if not base:
             continue
@@ -275,6 +347,7 @@ def slowdowns(runs: Sequence[RunSummary]) -> list[Slowdown]:
                     baseline_runs=len(base),
                     baseline=base_name,
                     deviations=deviations,
+                    dataset=dataset,
                 )
             )
     return out
@@ -292,22 +365,24 @@ def table1(runs: Sequence[RunSummary]) -> list[Table1Comparison]:
 
     Completed runs on the paper's protocol only; runs stopped at fit are left
     out (their final accuracies are those at the fit, not after 25k steps).
+    Rows per data set; the paper's numbers beside CIFAR-10's only.
     """
-    groups: dict[tuple[str, str, bool, bool], list[RunSummary]] = {}
-    for r in sorted(runs, key=_order):
+    order = {d.name: i for i, d in enumerate(datasets_of(runs))}
+    groups: dict[tuple[Dataset, str, str, bool, bool], list[RunSummary]] = {}
+    for r in sorted(runs, key=lambda r: (order[r.dataset.name], *_order(r))):
         if (
             r.corruption in ("true_labels", "random_labels")
             and on_protocol(r)
             and not r.spec.stop_at_fit
         ):
-            key = (r.model, r.corruption, r.augment, r.weight_decay > 0)
+            key = (r.dataset, r.model, r.corruption, r.augment, r.weight_decay > 0)
             groups.setdefault(key, []).append(r)
     out = []
-    for (model, corruption, crop, wd), group in groups.items():
+    for (dataset, model, corruption, crop, wd), group in groups.items():
         done = [r for r in group if r.status == Status.COMPLETED]
         train = _mean(100 * r.final_train_acc for r in done if r.final_train_acc is not None)
         test = _mean(100 * r.test_acc for r in done if r.test_acc is not None)
-        row = paper.table1_row(model, corruption, crop, wd)
+        row = _paper_row(dataset, model, corruption, crop, wd)
         out.append(
             Table1Comparison(
                 model=model,
@@ -325,20 +400,31 @@ def table1(runs: Sequence[RunSummary]) -> list[Table1Comparison]:
                 paper_test=row.test if row else None,
                 train_diff=train - row.train if row and train is not None else None,
                 test_diff=test - row.test if row and test is not None else None,
+                dataset=dataset.name,
             )
         )
     return out
 
 
+def _paper_row(
+    dataset: Dataset, model: str, corruption: str, crop: bool, wd: bool
+) -> paper.Table1Row | None:
+    """The paper's Table 1 row for a run's settings: CIFAR-10 runs only."""
+    if not dataset.has_paper_numbers:
+        return None
+    return paper.table1_row(model, corruption, crop, wd)
+
+
 def figure1a_comparison(
     runs: Sequence[RunSummary], model: str = paper.FIGURE1A_MODEL
 ) -> list[LossComparison]:
-    """Our steps to loss 0.01 per randomization (plain protocol runs of `model`) beside
-    the paper's; a run stopped at fit before reaching the loss is left out."""
+    """Our steps to loss 0.01 per randomization (plain protocol runs of `model`, CIFAR-10
+    only) beside the paper's; a run stopped at fit before reaching the loss is left out."""
     chosen = [
         r
         for r in runs
         if r.plain
+        and r.dataset.has_paper_numbers
         and r.model == model
         and r.loss_threshold == paper.FIGURE1A_LOSS_THRESHOLD
         and on_protocol(r)
@@ -372,8 +458,9 @@ def figure1a_comparison(
 
 
 def required_train_acc(r: RunSummary) -> float:
-    """The training accuracy (%) at which `r` counts as fitted (see FIT_TOLERANCE)."""
-    row = paper.table1_row(r.model, r.corruption, r.augment, r.weight_decay > 0)
+    """The training accuracy (%) at which `r` counts as fitted (see FIT_TOLERANCE); the
+    paper's figure counts for CIFAR-10 runs only, others need FIT_DEFAULT."""
+    row = _paper_row(r.dataset, r.model, r.corruption, r.augment, r.weight_decay > 0)
     return row.train - FIT_TOLERANCE if row else FIT_DEFAULT
 
 
@@ -404,10 +491,14 @@ def _tolerance_text(runs: Sequence[RunSummary]) -> str:
         for r in runs
         if required_train_acc(r) != FIT_DEFAULT
     }
+    others = sorted({r.dataset.name for r in runs if not r.dataset.has_paper_numbers})
+    if others and len(others) == len({r.dataset.name for r in runs}):
+        text = f"fit: training accuracy >= {FIT_DEFAULT:g}% ({', '.join(others)}: no paper numbers)"
+        return text + "; runs stopped at fit: by their steps to fit"
     text = (
         f"fit: training accuracy >= the paper's Table 1 figure - {FIT_TOLERANCE:g} points "
         f"(99.5% for its 100%), >= {FIT_DEFAULT:g}% where it gives none (pixel corruptions, "
-        "partial labels)"
+        "partial labels" + "".join(f", {name}" for name in others) + ")"
     )
     if special:
         text += " (here " + ", ".join(sorted(special)) + ")"
@@ -469,6 +560,7 @@ def claim_fitted(runs: Sequence[RunSummary]) -> Claim:
         "Every randomization fits the training set (Table 1 and Figure 1a: no weight decay, "
         "no augmentation)."
     )
+    dataset_of(runs)  # one data set: claims never compare across two
     chosen = [r for r in runs if r.plain and on_protocol(r)]
     if not chosen:
         return Claim(claim, NOT_ENOUGH, "no run without regularizers on the paper's protocol")
@@ -478,10 +570,13 @@ def claim_fitted(runs: Sequence[RunSummary]) -> Claim:
 
 def claim_regularized_fit(runs: Sequence[RunSummary]) -> Claim:
     """Table 1: with weight decay and/or random crop, the models still fit true labels."""
-    claim = (
-        "With weight decay and/or random crop the models still fit the true labels "
-        "(Table 1: 99.80% to 100% training accuracy)."
+    dataset = dataset_of(runs)
+    source = (
+        "Table 1: 99.80% to 100% training accuracy"
+        if dataset.has_paper_numbers
+        else "Table 1, on CIFAR-10"
     )
+    claim = f"With weight decay and/or random crop the models still fit the true labels ({source})."
     chosen = [r for r in runs if not r.plain and r.corruption == "true_labels" and on_protocol(r)]
     if not chosen:
         return Claim(
@@ -530,6 +625,7 @@ def claim_weight_decay_memorizes(runs: Sequence[RunSummary]) -> Claim:
         "Regularizers do not stop memorization: with weight decay, Inception and the MLPs "
         "still fit random labels (section 3)."
     )
+    dataset_of(runs)  # one data set: claims never compare across two
     chosen = _regularized_random(runs, alexnet=False)
     if not chosen:
         return Claim(
@@ -544,9 +640,13 @@ def claim_weight_decay_memorizes(runs: Sequence[RunSummary]) -> Claim:
 
 def claim_alexnet_weight_decay(runs: Sequence[RunSummary]) -> Claim:
     """Section 3: AlexNet with weight decay fails to converge on random labels."""
+    dataset = dataset_of(runs)
     claim = (
         "AlexNet with weight decay fails to converge on random labels (section 3; without "
         "it, Table 1: 99.82% training accuracy)."
+        if dataset.has_paper_numbers
+        else "AlexNet with weight decay fails to converge on random labels (section 3, on "
+        "CIFAR-10)."
     )
     chosen = _regularized_random(runs, alexnet=True)
     outcomes = [(r, fit_outcome(r)) for r in sorted(chosen, key=lambda r: r.seed)]
@@ -582,6 +682,7 @@ def claim_time_to_fit(runs: Sequence[RunSummary]) -> Claim:
         "Time to fit grows only by a small constant factor with the randomization or "
         f"label-corruption level (Figure 1b): at most {MAX_SLOWDOWN:g}x the level-0 steps."
     )
+    dataset_of(runs)  # one data set: claims never compare across two
     chosen = [r for r in runs if r.plain and on_protocol(r)]
     if not chosen:
         return Claim(claim, NOT_ENOUGH, "no run without regularizers on the paper's protocol")
@@ -643,9 +744,11 @@ def claim_time_to_fit(runs: Sequence[RunSummary]) -> Claim:
 
 def claim_slow_start(runs: Sequence[RunSummary]) -> Claim:
     """Random labels start later (first drop of the loss) than true labels, then converge."""
+    dataset = dataset_of(runs)
+    k = dataset.num_classes
     claim = (
         "Random labels take longer to start (the loss first drops below "
-        f"{START_LOSS:.2f} = 0.9 ln 10 later than with true labels), then converge."
+        f"{start_loss(k):.2f} = 0.9 ln {k} later than with true labels), then converge."
     )
     plain = [r for r in runs if r.plain and on_protocol(r)]
     parts, later, converged, counted = [], [], [], 0
@@ -678,9 +781,12 @@ def claim_slow_start(runs: Sequence[RunSummary]) -> Claim:
 
 
 def claim_test_error(runs: Sequence[RunSummary]) -> Claim:
-    """Test error rises with the label-corruption level, to about 90% at level 1."""
+    """Test error rises with the label-corruption level, to about chance at level 1:
+    1 - 1/classes of the runs' data set (CIFAR-10: 90%)."""
+    dataset = dataset_of(runs)
+    chance = dataset.chance_error
     claim = (
-        "Test error rises with the label-corruption level, to about 90% (chance) "
+        f"Test error rises with the label-corruption level, to about {chance_text(dataset)} "
         "when every label is random (Figure 1c)."
     )
     done = [
@@ -701,7 +807,7 @@ def claim_test_error(runs: Sequence[RunSummary]) -> Claim:
         steps = " -> ".join(
             f"{percent(e, 0)} (p={p:g})" for p, e in zip(levels, errors, strict=True)
         )
-        if errors[0] >= paper.CHANCE_TEST_ERROR - CHANCE_SLACK:
+        if errors[0] >= chance - CHANCE_SLACK:
             # At chance already at the lowest level: the model learned nothing to lose.
             untrained.append(f"{model}: {steps}")
             continue
@@ -710,7 +816,7 @@ def claim_test_error(runs: Sequence[RunSummary]) -> Claim:
             and errors[-1] - errors[0] >= RISE_MIN
         )
         if levels[-1] == 1.0:
-            at_chance.append(errors[-1] >= paper.CHANCE_TEST_ERROR - CHANCE_SLACK)
+            at_chance.append(errors[-1] >= chance - CHANCE_SLACK)
         parts.append(f"{model}: {steps}")
     note = (
         "; not counted, at chance already at the lowest level (too little training): "
@@ -758,6 +864,14 @@ def claim_batchnorm(runs: Sequence[RunSummary]) -> Claim:
     with_bn, without = (paper.table1_row(m, "true_labels", False, False) for m in BATCHNORM_MODELS)
     assert with_bn is not None and without is not None
     low, high = PAPER_BATCHNORM_GAP
+    dataset = dataset_of(runs)
+    if not dataset.has_paper_numbers:
+        return Claim(
+            f"BatchNorm changes test accuracy by only {low:g}-{high:g} points (Table 1 and "
+            "Figure 2(b), on CIFAR-10).",
+            NOT_ENOUGH,
+            f"{no_paper_numbers(dataset)}: its gap is not compared with the paper's",
+        )
     claim = (
         f"BatchNorm changes test accuracy by only {low:g}-{high:g} points (Table 1: "
         f"{with_bn.test:.2f}% vs {without.test:.2f}%, Figure 2(b))."
@@ -798,9 +912,13 @@ def claim_batchnorm(runs: Sequence[RunSummary]) -> Claim:
 
 def claim_early_stopping(runs: Sequence[RunSummary]) -> Claim:
     """Section 3.1: the best test accuracy of any evaluation is no better than the final."""
+    dataset = dataset_of(runs)
     claim = (
         "Early stopping would not have helped: on CIFAR-10 it shows no potential benefit "
         "(section 3.1, Figure 2(b))."
+        if dataset.has_paper_numbers
+        else f"Early stopping would not have helped on {dataset.name} (the paper: on CIFAR-10 "
+        "it shows no potential benefit, section 3.1, Figure 2(b))."
     )
     chosen = _figure2b_runs(runs)
     judged = [r for r in chosen if _finished(r) and r.best_test_acc is not None]
@@ -834,7 +952,7 @@ def protocol_groups(runs: Sequence[RunSummary]) -> list[ProtocolGroup]:
     """The runs off the paper's protocol, grouped by their deviations."""
     groups: dict[tuple[str, ...], list[str]] = {}
     for r in runs:
-        deviations = protocol_deviations(r.spec)
+        deviations = run_deviations(r)
         if deviations:
             groups.setdefault(deviations, []).append(r.run_id)
     return [ProtocolGroup(d, tuple(ids)) for d, ids in groups.items()]
@@ -852,8 +970,9 @@ def protocol_summary(runs: Sequence[RunSummary], groups: Sequence[ProtocolGroup]
         if stop
         else ""
     )
+    protocol = PROTOCOL if {r.dataset.name for r in runs} == {CIFAR10.name} else PROTOCOL_ANY_DATA
     if not off:
-        return f"the paper's protocol: {PROTOCOL}{stopped}"
+        return f"the paper's protocol: {protocol}{stopped}"
     settings = "; ".join(", ".join(g.deviations) for g in groups)
     if off == len(runs):
         return (
@@ -861,16 +980,46 @@ def protocol_summary(runs: Sequence[RunSummary], groups: Sequence[ProtocolGroup]
             "and no verdicts on its claims"
         )
     return (
-        f"the paper's protocol ({PROTOCOL}) for {len(runs) - off} of {len(runs)} runs"
+        f"the paper's protocol ({protocol}) for {len(runs) - off} of {len(runs)} runs"
         f"{stopped}; {off} run(s) are not ({settings}): listed apart, with no comparison "
         "with the paper's numbers and no part in the verdicts"
     )
 
 
+CLAIMS: tuple[Callable[[Sequence[RunSummary]], Claim], ...] = (
+    claim_fitted,
+    claim_regularized_fit,
+    claim_weight_decay_memorizes,
+    claim_alexnet_weight_decay,
+    claim_time_to_fit,
+    claim_slow_start,
+    claim_test_error,
+    claim_batchnorm,
+    claim_early_stopping,
+)
+
+
+def judge_claims(runs: Sequence[RunSummary]) -> list[Claim]:
+    """Every claim, judged per data set: on a grid of several, each claim once per data
+    set, named in front ("[mnist] ..."), on that data set's runs alone."""
+    datasets = datasets_of(runs) or [CIFAR10]
+    if len(datasets) == 1:
+        return [judge(runs) for judge in CLAIMS]
+    claims = []
+    for dataset in datasets:
+        mine = [r for r in runs if r.dataset == dataset]
+        for judge in CLAIMS:
+            c = judge(mine)
+            claims.append(dataclasses.replace(c, claim=f"[{dataset.name}] {c.claim}"))
+    return claims
+
+
 def build_report(
     runs: Sequence[RunSummary], folder: str = "", skipped: Sequence[str] = ()
 ) -> Report:
-    runs = sorted(runs, key=lambda r: (*_order(r), r.seed))
+    datasets = datasets_of(runs) or [CIFAR10]
+    order = {d.name: i for i, d in enumerate(datasets)}
+    runs = sorted(runs, key=lambda r: (order[r.dataset.name], *_order(r), r.seed))
     counts: dict[str, int] = {}
     for r in runs:
         counts[r.status] = counts.get(r.status, 0) + 1
@@ -878,17 +1027,7 @@ def build_report(
     notes += [f"unreadable spec.json, skipped: {p}" for p in skipped]
     notes.append(TRAIN_ACC_NOTE)
     groups = protocol_groups(runs)
-    claims = [
-        claim_fitted(runs),
-        claim_regularized_fit(runs),
-        claim_weight_decay_memorizes(runs),
-        claim_alexnet_weight_decay(runs),
-        claim_time_to_fit(runs),
-        claim_slow_start(runs),
-        claim_test_error(runs),
-        claim_batchnorm(runs),
-        claim_early_stopping(runs),
-    ]
+    claims = judge_claims(runs)
     off = sum(len(g.run_ids) for g in groups)
     if off:
         note = f"; {off} run(s) not on the paper's protocol left out"
@@ -903,4 +1042,5 @@ def build_report(
         figure1a=tuple(figure1a_comparison(runs)),
         claims=tuple(claims),
         notes=tuple(notes),
+        datasets=tuple(datasets),
     )

@@ -5,6 +5,11 @@
 Reads only the run folders (spec.json, metrics.csv, result.json, env.json), so
 finished, partial (no result.json: status "incomplete"), diverged and crashed
 runs, and runs from other machines, all summarize. Pure Python/NumPy; no Keras.
+
+Each run knows its data set (`run_dataset`: env.json's "dataset", else
+spec.json's data set name, else CIFAR-10 for folders written before runs
+recorded one), and with it its chance level: test error 1 - 1/classes,
+loss ln(classes).
 """
 
 from __future__ import annotations
@@ -17,13 +22,28 @@ from typing import Any
 
 import numpy as np
 
-from rethink.run.folder import SPEC, RunDir, find_runs
+from rethink.data.datasets import DEFAULT, KNOWN, Dataset
+from rethink.run.folder import SPEC, RunDir, find_runs, read_json
 from rethink.spec import RunSpec
 from rethink.train import windows
 
 INCOMPLETE = "incomplete"  # no result.json: still running, or killed without one
-CHANCE_LOSS = math.log(10)  # cross-entropy of a uniform guess over 10 classes
-START_LOSS = 0.9 * CHANCE_LOSS  # "the loss has started to drop": first row below this
+CIFAR10 = KNOWN[DEFAULT]  # the data set of folders that record none (written before others)
+START_FRACTION = 0.9  # "the loss has started to drop": first row below this x chance loss
+
+
+def chance_loss(num_classes: int) -> float:
+    """Cross-entropy of a uniform guess over `num_classes` classes: ln(classes)."""
+    return math.log(num_classes)
+
+
+def start_loss(num_classes: int) -> float:
+    """The training loss below which it "has started to drop": 0.9 ln(classes)."""
+    return START_FRACTION * chance_loss(num_classes)
+
+
+CHANCE_LOSS = chance_loss(CIFAR10.num_classes)  # CIFAR-10's: ln 10
+START_LOSS = start_loss(CIFAR10.num_classes)  # CIFAR-10's: 0.9 ln 10
 
 
 @dataclass(frozen=True)
@@ -59,7 +79,7 @@ class RunSummary:
     best_test_step: int | None
     steps_to_fit: int | None  # first full window at fit_threshold
     steps_to_loss: int | None  # first full window at loss_threshold
-    first_drop_step: int | None  # first row with training loss below START_LOSS
+    first_drop_step: int | None  # first row with training loss below `start_loss`
     fit_threshold: float
     loss_threshold: float
     diverged_at_step: int | None
@@ -69,6 +89,22 @@ class RunSummary:
     device: str | None
     error: str | None
     spec: RunSpec  # every setting, for protocol checks
+    dataset: Dataset = CIFAR10  # what it trained on (`run_dataset`)
+
+    @property
+    def chance_error(self) -> float:
+        """The test error of guessing on its data set: 1 - 1/classes (CIFAR-10: 90%)."""
+        return self.dataset.chance_error
+
+    @property
+    def chance_loss(self) -> float:
+        """The loss of a uniform guess on its data set: ln(classes)."""
+        return chance_loss(self.dataset.num_classes)
+
+    @property
+    def start_loss(self) -> float:
+        """The loss below which its training loss "has started to drop": 0.9 ln(classes)."""
+        return start_loss(self.dataset.num_classes)
 
     @property
     def randomization(self) -> str:
@@ -137,6 +173,25 @@ def label_level(spec: RunSpec) -> float | None:
     if spec.corruption == "partial_labels":
         return spec.level
     return None
+
+
+def run_dataset(rd: RunDir, env: dict[str, Any] | None = None) -> Dataset:
+    """The data set a run folder trained on: env.json's "dataset" (`Dataset.to_dict()`),
+    else spec.json's "dataset" name (a `KNOWN` one), else CIFAR-10 (folders written
+    before runs recorded their data set). `env`: env.json already read. Never raises."""
+    env = rd.env() if env is None else env
+    recorded = env.get("dataset") if env else None
+    if isinstance(recorded, dict):
+        try:
+            return Dataset.from_dict(recorded)
+        except (KeyError, TypeError, ValueError):  # DataError is a ValueError
+            pass
+    elif isinstance(recorded, str) and recorded in KNOWN:
+        return KNOWN[recorded]
+    name = (read_json(rd.spec_path) or {}).get("dataset")
+    if isinstance(name, str) and name in KNOWN:
+        return KNOWN[name]
+    return CIFAR10
 
 
 def run_dirs(path: Path) -> list[RunDir]:
@@ -265,6 +320,8 @@ def summarize(
         total: int | None = spec.total_steps(spec.train_subset or 50_000)
     except AssertionError:
         total = None
+    dataset = run_dataset(rd, env)
+    drop = start_loss(dataset.num_classes)
     return RunSummary(
         run_id=spec.run_id,
         path=str(rd.path),
@@ -287,7 +344,7 @@ def summarize(
         steps_to_fit=_int(pick("steps_to_fit")),
         steps_to_loss=_int(pick("steps_to_loss")),
         first_drop_step=_first_step(
-            rows, lambda r: _finite(r.get("train_loss")) and r["train_loss"] <= START_LOSS
+            rows, lambda r: _finite(r.get("train_loss")) and r["train_loss"] <= drop
         ),
         fit_threshold=float(result.get("fit_threshold") or spec.fit_threshold),
         loss_threshold=float(result.get("loss_threshold") or spec.loss_threshold),
@@ -298,4 +355,5 @@ def summarize(
         device=_device_name(env.get("device")),
         error=result.get("error"),
         spec=spec,
+        dataset=dataset,
     )

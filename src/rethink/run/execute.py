@@ -22,13 +22,16 @@ from collections.abc import Iterator
 from dataclasses import asdict
 from pathlib import Path
 from types import FrameType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rethink.run.folder import MODEL_FILE, MetricsWriter, RunDir, write_json
 from rethink.spec import RunSpec, SpecError
 from rethink.train.loop import Checkpoint, Observer, Outcome
 from rethink.train.outcome import Status
 from rethink.train.steppers import Engine
+
+if TYPE_CHECKING:
+    from rethink.data import Loaded
 
 EXIT_CODES: dict[str, int] = {
     Status.COMPLETED: 0,
@@ -155,22 +158,35 @@ def prepare_folder(spec: RunSpec, out: Path, resume: bool) -> tuple[RunDir, dict
     return run, None
 
 
-def load_data(spec: RunSpec) -> tuple[Any, str, str]:
-    """(raw arrays, source description, sha256 of the source content)."""
-    from rethink.data import DataError, load_cifar10, source_digest
+def load_data(spec: RunSpec) -> Loaded:
+    """The run's data set, loaded and checked against the spec (crop, subset sizes)."""
+    from rethink.data import DataError, load
+    from rethink.data.pipeline import check_window
 
     source = spec.data or os.environ.get("RETHINK_DATA") or None
     try:
-        raw = load_cifar10(source)
-        digest = source_digest(source)
+        loaded = load(source, spec.dataset)
+        side = loaded.dataset.crop(spec.crop)
+        check_window(spec, loaded.dataset.shape, side)
     except DataError as e:
         raise RunError(str(e)) from None
-    n_train = len(raw[0][1])
+    n_train = len(loaded.arrays[0][1])
     if spec.train_subset is not None and spec.train_subset > n_train:
         raise RunError(
             f"--train-subset {spec.train_subset} is larger than the {n_train} training images"
         )
-    return raw, str(source or "keras.datasets.cifar10"), digest
+    return loaded
+
+
+def data_record(loaded: Loaded, spec: RunSpec) -> dict[str, Any]:
+    """What env.json says of the data: source, digest, the data set and its input."""
+    dataset = loaded.dataset
+    return {
+        "data_source": loaded.source or f"keras.datasets.{dataset.name}",
+        "data_sha256": loaded.digest,
+        "dataset": dataset.to_dict(),
+        "input_shape": list(dataset.input_shape(spec.crop)),
+    }
 
 
 def _same_run(a: RunSpec, b: RunSpec, n_train: int) -> bool:
@@ -198,8 +214,8 @@ def execute(
     run, finished = prepare_folder(spec, out, resume)
     if finished is not None:
         return finished, EXIT_CODES.get(str(finished.get("status")), 1)
-    raw, source, digest = load_data(spec)
-    n_train = spec.train_subset or len(raw[0][1])
+    loaded = load_data(spec)
+    n_train = spec.train_subset or len(loaded.arrays[0][1])
     existing = run.spec()
     if existing is not None:
         spec = spec.continuing(existing)  # an older run keeps its penalty and crop
@@ -214,7 +230,7 @@ def execute(
         raise RunError(f"run folder {run.path} is in use by another rethink process") from None
     try:
         return _train_in_folder(
-            resolved, raw, run, source, digest, backend, display, engine or Engine(), save_model
+            resolved, loaded, run, backend, display, engine or Engine(), save_model
         )
     finally:
         lock.release()
@@ -222,10 +238,8 @@ def execute(
 
 def _train_in_folder(
     spec: RunSpec,
-    raw: Any,
+    loaded: Loaded,
     run: RunDir,
-    source: str,
-    digest: str,
     backend: str,
     display: Observer | None,
     engine: Engine,
@@ -248,8 +262,7 @@ def _train_in_folder(
     env = describe_environment(backend)
     env.update(
         {
-            "data_source": source,
-            "data_sha256": digest,
+            **data_record(loaded, spec),
             "started": time.time(),
             "engine": asdict(engine),
             "loop": engine.loop_for(backend, spec.precision),
@@ -271,7 +284,7 @@ def _train_in_folder(
     try:
         with _stop_on_signals() as stop:
             try:
-                data = prepare(spec, raw)
+                data = prepare(spec, loaded.arrays, loaded.dataset)
                 outcome = train(
                     spec,
                     data,

@@ -300,7 +300,11 @@ def seed_everything(seed: int) -> None:
 
 
 def build_model(
-    spec: RunSpec, input_shape: tuple[int, ...], spe: int, steps_per_execution: int = 1
+    spec: RunSpec,
+    input_shape: tuple[int, ...],
+    spe: int,
+    steps_per_execution: int = 1,
+    num_classes: int = 10,
 ) -> Any:
     """The compiled model and optimizer of the protocol (Keras imported here)."""
     import keras
@@ -309,7 +313,12 @@ def build_model(
 
     seed_everything(spec.seed)
     keras.config.set_dtype_policy(spec.precision)
-    model = build(spec.model, input_shape=input_shape, weight_decay=spec.weight_decay_gradient)
+    model = build(
+        spec.model,
+        input_shape=input_shape,
+        num_classes=num_classes,
+        weight_decay=spec.weight_decay_gradient,
+    )
     schedule = keras.optimizers.schedules.ExponentialDecay(
         spec.lr, decay_steps=spe, decay_rate=spec.lr_decay, staircase=True
     )
@@ -362,7 +371,7 @@ def train(
         k = effective_steps_per_execution(
             engine.steps_per_execution or 1, spec, tracker.spe, tracker.total
         )
-    model = build_model(spec, data.x_train.shape[1:], tracker.spe, k)
+    model = build_model(spec, data.input_shape, tracker.spe, k, data.num_classes)
     if resume is not None:
         restore(model, resume)
     stepper = make_stepper(engine, model, data, spec, say)

@@ -191,14 +191,22 @@ def make_stepper(
 
     augment = spec.augment_crop if spec.augment else None
     x = crop_source(data, augment) if augment else data.x_train
+    crop = (int(data.x_train.shape[1]), int(data.x_train.shape[2]))
     if backend == "jax":
         from rethink.train.steppers.jax_stepper import JaxStepper
 
-        return JaxStepper(model, x, data.y_train, spec.batch_size, augment=augment)
+        return JaxStepper(model, x, data.y_train, spec.batch_size, augment=augment, crop=crop)
     from rethink.train.steppers.torch_stepper import TorchStepper
 
     return TorchStepper(
-        model, x, data.y_train, spec.batch_size, engine.torch_compile, log, augment=augment
+        model,
+        x,
+        data.y_train,
+        spec.batch_size,
+        engine.torch_compile,
+        log,
+        augment=augment,
+        crop=crop,
     )
 
 

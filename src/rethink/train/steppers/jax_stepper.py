@@ -44,15 +44,18 @@ def whiten(x: Any) -> Any:
     return (v - mean) / jnp.maximum(std, 255.0 / math.sqrt(size))
 
 
-def augment_batch(x: Any, dy: Any, dx: Any, flip: Any, mode: str) -> Any:
+def augment_batch(
+    x: Any, dy: Any, dx: Any, flip: Any, mode: str, crop: tuple[int, int] = (CROP, CROP)
+) -> Any:
     """A batch's random crops, as `rethink.data.pipeline.window_crop` / `padded_crop`.
 
-    "window": uint8 (b, 32, 32, C) -> whitened float32 (b, 28, 28, C);
-    "padded": preprocessed (b, 28, 28, C), zero-padded by PAD, -> (b, 28, 28, C).
+    "window": uint8 (b, H, W, C) -> whitened float32 (b, *crop, C) (CIFAR: 32 -> 28);
+    "padded": preprocessed (b, h, w, C), zero-padded by PAD, -> (b, h, w, C).
     """
     if mode == "padded":
+        crop = (x.shape[1], x.shape[2])
         x = jnp.pad(x, ((0, 0), (PAD, PAD), (PAD, PAD), (0, 0)))
-    size = (CROP, CROP, x.shape[-1])
+    size = (crop[0], crop[1], x.shape[-1])
     zero = jnp.zeros((), dtype=dy.dtype)
 
     def window(image: Any, top: Any, left: Any) -> Any:
@@ -73,12 +76,15 @@ class JaxStepper:
         y_train: np.ndarray,
         batch_size: int,
         augment: str | None = None,
+        crop: tuple[int, int] = (CROP, CROP),
     ):
         """`x_train`: the images trained on, or, with `augment` ("window" or
-        "padded"), the images cropped from (raw uint8 32x32, or preprocessed)."""
+        "padded"), the images cropped from (raw uint8 whole images, or
+        preprocessed); `crop`: the window's (rows, columns) (CIFAR: 28x28)."""
         self.model = model
         self.batch_size = batch_size
         self.augment = augment
+        self.crop = (int(crop[0]), int(crop[1]))
         self.n = len(y_train)
         self.x = jax.device_put(x_train)
         self.y = jax.device_put(np.asarray(y_train, dtype=np.int32))
@@ -119,7 +125,7 @@ class JaxStepper:
         order, dy, dx, flip = (jax.lax.dynamic_slice_in_dim(a, index * bs, bs) for a in epoch)
         xb, yb = jnp.take(x, order, axis=0), jnp.take(y, order, axis=0)
         if self.augment is not None:
-            xb = augment_batch(xb, dy, dx, flip, self.augment)
+            xb = augment_batch(xb, dy, dx, flip, self.augment, self.crop)
         grad_fn = jax.value_and_grad(self._loss, has_aux=True)
         (loss, (logits, non_trainable)), grads = grad_fn(trainable, non_trainable, xb, yb)
         trainable, opt_vars = self.model.optimizer.stateless_apply(opt_vars, grads, trainable)

@@ -61,18 +61,25 @@ def whiten(x: torch.Tensor) -> torch.Tensor:
 
 
 def augment_batch(
-    x: torch.Tensor, dy: torch.Tensor, dx: torch.Tensor, flip: torch.Tensor, mode: str
+    x: torch.Tensor,
+    dy: torch.Tensor,
+    dx: torch.Tensor,
+    flip: torch.Tensor,
+    mode: str,
+    crop: tuple[int, int] = (CROP, CROP),
 ) -> torch.Tensor:
     """A batch's random crops, as `rethink.data.pipeline.window_crop` / `padded_crop`.
 
-    "window": uint8 (b, 32, 32, C) -> whitened float32 (b, 28, 28, C);
-    "padded": preprocessed (b, 28, 28, C), zero-padded by PAD, -> (b, 28, 28, C).
+    "window": uint8 (b, H, W, C) -> whitened float32 (b, *crop, C) (CIFAR: 32 -> 28);
+    "padded": preprocessed (b, h, w, C), zero-padded by PAD, -> (b, h, w, C).
     """
     if mode == "padded":
+        crop = (x.shape[1], x.shape[2])
         x = F.pad(x, (0, 0, PAD, PAD, PAD, PAD))
-    span = torch.arange(CROP, device=x.device)
-    rows = dy.long()[:, None] + span[None, :]  # (b, CROP)
-    cols = dx.long()[:, None] + torch.where(flip[:, None], CROP - 1 - span, span)
+    span_y = torch.arange(crop[0], device=x.device)
+    span_x = torch.arange(crop[1], device=x.device)
+    rows = dy.long()[:, None] + span_y[None, :]  # (b, h)
+    cols = dx.long()[:, None] + torch.where(flip[:, None], crop[1] - 1 - span_x, span_x)
     batch = torch.arange(x.shape[0], device=x.device)[:, None, None]
     crops = x[batch, rows[:, :, None], cols[:, None, :]]
     return whiten(crops) if mode == "window" else crops
@@ -164,13 +171,16 @@ class TorchStepper:
         compile: str = "auto",
         log: Callable[[str], None] = lambda _: None,
         augment: str | None = None,
+        crop: tuple[int, int] = (CROP, CROP),
     ):
         """`x_train`: the images trained on, or, with `augment` ("window" or
-        "padded"), the images cropped from (raw uint8 32x32, or preprocessed)."""
+        "padded"), the images cropped from (raw uint8 whole images, or
+        preprocessed); `crop`: the window's (rows, columns) (CIFAR: 28x28)."""
         self.model = model
         self.batch_size = batch_size
         self.log = log
         self.augment = augment
+        self.crop = (int(crop[0]), int(crop[1]))
         self.device = model.trainable_variables[0].value.device
         self.x = torch.as_tensor(x_train, device=self.device)
         self.y = torch.as_tensor(np.asarray(y_train, dtype=np.int64), device=self.device)
@@ -198,7 +208,7 @@ class TorchStepper:
         buffers), never the resident data set."""
         if self.augment is not None:
             dy, dx, flip = crops
-            x = augment_batch(x, dy, dx, flip, self.augment)
+            x = augment_batch(x, dy, dx, flip, self.augment, self.crop)
         logits = self.model(x, training=True)
         loss = F.cross_entropy(logits.float(), y)
         for penalty in self.model.losses:
