@@ -57,6 +57,7 @@ def test_a_run_on_an_image_folder_trains_for_its_classes_and_size(
     assert env["dataset"]["classes"] == list(CLASSES)
     assert env["dataset"]["shape"] == [20, 20, 1]
     assert env["input_shape"] == [20, 20, 1]  # no crop: only CIFAR is cropped to 28
+    assert env["data_images"] == [24, 12]  # the whole splits: 8 and 4 per class
     assert len(env["data_sha256"]) == 64
     result = run.result()
     assert result["status"] == "completed" and result["step"] == 12
@@ -122,6 +123,9 @@ def test_a_smoke_grid_on_an_image_folder_then_plot_and_report(shapes: Path, tmp_
     text = report.stdout
     assert "shapes" in text and "3 classes" in text
     assert "66.67%" in text  # chance: 1 - 1/3 test error
+    # The preset's subsets cover the whole (small) data set: not protocol deviations.
+    assert "24 training images" not in text and "250 test images" not in text
+    assert "8 steps" in text  # while the short run is one
     as_json = rethink_cli("report", str(out), "--format", "json")
     assert as_json.returncode == 0, as_json.stderr[-2000:]
     runs = json.loads(as_json.stdout)["runs"]

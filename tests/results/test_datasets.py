@@ -36,6 +36,7 @@ from rethink.results.report import (
     claim_test_error,
     protocol_deviations,
     required_train_acc,
+    run_deviations,
     slowdowns,
     table1,
 )
@@ -46,6 +47,7 @@ from rethink.results.summary import (
     load_grid,
     run_dataset,
     start_loss,
+    summarize,
 )
 from rethink.run.folder import write_json
 from rethink.spec import RunSpec
@@ -281,6 +283,22 @@ def test_protocol_deviations_on_other_data_sets() -> None:
         "600 training images",
     )
     assert protocol_deviations(RunSpec(model="mlp_1x512"), THREE) == ()
+
+
+def test_recorded_split_sizes_decide_whether_a_subset_is_a_deviation(tmp_path: Path) -> None:
+    """A preset's subsets on a small folder (24 training, 12 test images): the whole
+    data set, not a deviation, once the run recorded its splits' sizes."""
+    whole = RunSpec(model="mlp_1x512", train_subset=24, test_subset=250)
+    assert protocol_deviations(whole, THREE, (24, 12)) == ()
+    part = RunSpec(model="mlp_1x512", train_subset=12, test_subset=6)
+    assert protocol_deviations(part, THREE, (24, 12)) == (
+        "12 training images",
+        "6 test images",
+    )
+    rd = write_run(tmp_path, whole, dataset=THREE, env={**ENV, "data_images": [24, 12]})
+    summary = summarize(rd, whole)
+    assert summary.data_images == (24, 12)
+    assert run_deviations(summary) == ()
 
 
 def test_a_grid_of_two_data_sets_is_judged_per_data_set(

@@ -127,17 +127,22 @@ def protocol_text(dataset: Dataset = CIFAR10) -> str:
     return PROTOCOL if dataset.name == CIFAR10.name else PROTOCOL_ANY_DATA
 
 
-def protocol_deviations(spec: RunSpec, dataset: Dataset = CIFAR10) -> tuple[str, ...]:
+def protocol_deviations(
+    spec: RunSpec, dataset: Dataset = CIFAR10, sizes: tuple[int, int] | None = None
+) -> tuple[str, ...]:
     """How a run's settings differ from the paper's protocol (empty: none).
 
     Weight decay and random crop are Table 1's columns, not deviations; the
     step count is free for runs that stop at fit (their length is the time to
     fit), though their final accuracies are not the paper's (see `table1`).
-    Subsets are deviations when smaller than the data set's split, or at all
-    on a data set whose split sizes are not known here (an image folder).
+    Subsets are deviations when smaller than the data set's split (`sizes`:
+    (training, test) images, as the run recorded them; else the named data
+    set's), or at all where the sizes are not known (an image folder's run
+    that recorded none).
     """
     out = []
-    train_images, test_images = SPLIT_SIZES.get(dataset.name, (math.inf, math.inf))
+    known = sizes or SPLIT_SIZES.get(dataset.name)
+    train_images, test_images = known if known is not None else (math.inf, math.inf)
     if spec.train_subset is not None and spec.train_subset < train_images:
         out.append(f"{spec.train_subset:,} training images")
     if spec.test_subset is not None and spec.test_subset < test_images:
@@ -161,7 +166,7 @@ def protocol_deviations(spec: RunSpec, dataset: Dataset = CIFAR10) -> tuple[str,
 
 def run_deviations(r: RunSummary) -> tuple[str, ...]:
     """`protocol_deviations` of a run, on its data set."""
-    return protocol_deviations(r.spec, r.dataset)
+    return protocol_deviations(r.spec, r.dataset, r.data_images)
 
 
 def on_protocol(r: RunSummary) -> bool:

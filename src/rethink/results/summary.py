@@ -90,6 +90,9 @@ class RunSummary:
     error: str | None
     spec: RunSpec  # every setting, for protocol checks
     dataset: Dataset = CIFAR10  # what it trained on (`run_dataset`)
+    # (training, test) images of the data set's whole splits (env.json "data_images",
+    # before any subset); None where not recorded
+    data_images: tuple[int, int] | None = None
 
     @property
     def chance_error(self) -> float:
@@ -356,4 +359,12 @@ def summarize(
         error=result.get("error"),
         spec=spec,
         dataset=dataset,
+        data_images=_sizes(env.get("data_images")),
     )
+
+
+def _sizes(value: Any) -> tuple[int, int] | None:
+    """env.json's "data_images" [training, test], or None when absent or malformed."""
+    if isinstance(value, list) and len(value) == 2 and all(isinstance(v, int) for v in value):
+        return (int(value[0]), int(value[1]))
+    return None

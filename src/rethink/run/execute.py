@@ -181,10 +181,12 @@ def load_data(spec: RunSpec) -> Loaded:
 def data_record(loaded: Loaded, spec: RunSpec) -> dict[str, Any]:
     """What env.json says of the data: source, digest, the data set and its input."""
     dataset = loaded.dataset
+    (_, y_train), (_, y_test) = loaded.arrays
     return {
         "data_source": loaded.source or f"keras.datasets.{dataset.name}",
         "data_sha256": loaded.digest,
         "dataset": dataset.to_dict(),
+        "data_images": [len(y_train), len(y_test)],  # the whole splits, before subsets
         "input_shape": list(dataset.input_shape(spec.crop)),
     }
 
