@@ -173,3 +173,14 @@ def test_live_reporter_draws_the_table_on_a_terminal() -> None:
     reporter.stop(state)
     text = out.getvalue()
     assert "random labels" in text and "512/1000" in text and "NVIDIA H100" in text
+
+
+def test_the_live_title_the_plain_start_line_and_the_summary_name_the_data_set() -> None:
+    state = a_grid()
+    assert "shapes" not in text_of(render(state, NOW))  # none known: nothing claimed
+    state.dataset = "shapes: 3 classes of 20x20x1 images"
+    assert "· shapes: 3 classes of 20x20x1 images ·" in text_of(render(state, NOW), width=300)
+    assert "shapes: 3 classes of 20x20x1 images" in text_of(summary(state), width=300)
+    out = io.StringIO()
+    PlainReporter(Console(file=out, width=300)).start(state)
+    assert out.getvalue().rstrip().endswith("data shapes: 3 classes of 20x20x1 images")
