@@ -138,3 +138,18 @@ def test_cifar_draws_are_unchanged_by_the_margin_argument() -> None:
         np.testing.assert_array_equal(a.dy, b.dy)
         np.testing.assert_array_equal(a.dx, b.dx)
         np.testing.assert_array_equal(a.flip, b.flip)
+
+
+def test_a_data_set_that_does_not_match_rethink_data_names_the_variable(
+    tmp_path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from rethink.data import load
+    from tests.helpers.image_folders import write_image_folder
+
+    folder = write_image_folder(tmp_path / "shapes", GREY.classes, GREY.shape, 2, 1)
+    monkeypatch.setenv("RETHINK_DATA", str(folder))
+    assert load().dataset.name == "shapes"
+    with pytest.raises(DataError, match=r"shapes \(from \$RETHINK_DATA\): holds 3 classes"):
+        load(None, "mnist")
+    with pytest.raises(DataError, match=r"shapes: holds 3 classes"):
+        load(str(folder), "mnist")

@@ -514,7 +514,7 @@ def _identify_data(
     n_train = None
     try:
         if source is not None:
-            loaded = load(source, first.dataset)
+            loaded = load(first.data, first.dataset)  # None: $RETHINK_DATA
             found, n_train = loaded.dataset, len(loaded.arrays[0][1])
             del loaded  # the workers load it again, from the cache this filled
         else:

@@ -107,7 +107,9 @@ def load(
             cache.write(target, arrays, found, layout.label)
         except OSError as e:  # a read-only cache only costs the next load its time
             warnings.warn(f"could not cache {found.name} at {target}: {e}", stacklevel=2)
-    return Loaded(arrays, datasets.identify(found, dataset, str(path)), digest, str(path))
+    # A copy named by $RETHINK_DATA says so: a stale setting is the likely cause.
+    where = f"{path} (from ${sources.ENV_VAR})" if source is None else str(path)
+    return Loaded(arrays, datasets.identify(found, dataset, where), digest, str(path))
 
 
 def load_cifar10(

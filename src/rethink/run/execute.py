@@ -163,9 +163,8 @@ def load_data(spec: RunSpec) -> Loaded:
     from rethink.data import DataError, load
     from rethink.data.pipeline import check_window
 
-    source = spec.data or os.environ.get("RETHINK_DATA") or None
     try:
-        loaded = load(source, spec.dataset)
+        loaded = load(spec.data, spec.dataset)  # None: $RETHINK_DATA, else Keras's download
         side = loaded.dataset.crop(spec.crop)
         check_window(spec, loaded.dataset.shape, side)
     except DataError as e:
