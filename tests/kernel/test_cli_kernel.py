@@ -43,7 +43,7 @@ def test_a_sweep_writes_json_and_the_norm_figure(cifar_archive: Path, tmp_path: 
     [
         (["--kernel", "laplace"], "unknown kernel"),
         (["--bandwidth", "0"], "bandwidth"),
-        (["--levels", "0,x"], "--levels takes numbers"),
+        (["--levels", "0,x"], "bad corruption level 'x'"),
         (["--max-memory", "0.0001"], "too large: 300 training and 200 test points"),
     ],
 )

@@ -184,6 +184,23 @@ def fail(message: str, code: int = 2) -> NoReturn:
     raise typer.Exit(code)
 
 
+def parse_levels(values: str | Sequence[str] | None) -> tuple[float, ...] | None:
+    """`--levels 0,0.5,1` (given once or more) as numbers; one line and exit 2 for
+    anything that is not one (their range is the spec's to check)."""
+    if values is None:
+        return None
+    given = [values] if isinstance(values, str) else list(values)
+    levels = []
+    for item in (x.strip() for v in given for x in v.split(",")):
+        if not item:
+            continue
+        try:
+            levels.append(float(item))
+        except ValueError:
+            fail(f"bad corruption level {item!r}: give numbers in [0, 1], e.g. --levels 0,0.5,1")
+    return tuple(levels)
+
+
 def use_backend(requested: str | None, quiet: bool = False, in_process: bool = True) -> str:
     """Select the backend (for this process, or only its workers) or exit with one line."""
     from rethink.train.backend import BackendError, select

@@ -30,6 +30,7 @@ from rethink.cli import (
     err_console,
     fail,
     make_engine,
+    parse_levels,
     use_backend,
 )
 from rethink.cli import options as o
@@ -318,7 +319,7 @@ def grid_command(
                 PRESETS[preset_name],
                 models=_split(models),
                 corruptions=_split(corruptions),
-                levels=_levels(levels),
+                levels=parse_levels(levels),
                 seeds=seeds,
                 overrides=overrides,
             )
@@ -448,19 +449,6 @@ def _split(values: list[str] | None) -> list[str] | None:
     if values is None:
         return None
     return [x.strip() for v in values for x in v.split(",") if x.strip()]
-
-
-def _levels(values: list[str] | None) -> list[float] | None:
-    items = _split(values)
-    if items is None:
-        return None
-    levels = []
-    for item in items:
-        try:
-            levels.append(float(item))
-        except ValueError:
-            fail(f"bad corruption level {item!r}: give numbers in [0, 1], e.g. --levels 0,0.5,1")
-    return levels
 
 
 def _gpus(value: str | None) -> tuple[str, ...]:

@@ -21,7 +21,15 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from rethink.cli import BackendOption, app, console, err_console, fail, use_backend
+from rethink.cli import (
+    BackendOption,
+    app,
+    console,
+    err_console,
+    fail,
+    parse_levels,
+    use_backend,
+)
 from rethink.cli import options as o
 from rethink.formats import percent
 from rethink.paper import KERNEL_FILTERS
@@ -34,16 +42,6 @@ if TYPE_CHECKING:
 D = o.DEFAULTS
 GPU_FILTERS = KERNEL_FILTERS  # the paper's
 CPU_FILTERS = 2_000
-
-
-def _levels(text: str | None) -> tuple[float, ...] | None:
-    if text is None:
-        return None
-    try:
-        levels = tuple(float(p) for p in text.split(",") if p.strip())
-    except ValueError:
-        fail(f"--levels takes numbers separated by commas, e.g. 0,0.5,1; got {text!r}")
-    return levels
 
 
 @app.command("kernel")
@@ -120,7 +118,7 @@ def kernel_command(
 
     if max_memory is not None and max_memory <= 0:
         fail(f"--max-memory must be positive, got {max_memory}")
-    sweep = _levels(levels)
+    sweep = parse_levels(levels)
     memory = int(max_memory * 2**30) if max_memory is not None else None
     common: dict[str, Any] = dict(
         kernel=kernel, bandwidth=bandwidth, patch=patch, lam=lam, dtype=dtype, block=block,
