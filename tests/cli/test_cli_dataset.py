@@ -201,3 +201,26 @@ def test_construct_and_kernel_take_the_same_folder(shapes: Path, tmp_path: Path)
     for r in kernel["results"]:
         assert r["train_error"] == 0.0  # interpolates 3-class one-hot targets exactly
         assert r["paper_test_error"] is None  # the paper's 46% is CIFAR-10's
+
+
+def test_the_example_writes_cifar10_classes_as_a_grey_image_folder(tmp_path: Path) -> None:
+    """examples/image_folder_from_cifar10.py on a CIFAR-10-like folder: the folder it
+    writes loads as a 2-class 32x32x1 data set named after it."""
+    from rethink.data import load
+    from rethink.data.datasets import CIFAR10_CLASSES
+
+    source = write_image_folder(tmp_path / "cifar", CIFAR10_CLASSES, (32, 32, 3), 3, 2)
+    script = Path(__file__).resolve().parents[2] / "examples" / "image_folder_from_cifar10.py"
+    out = tmp_path / "pets"
+    proc = subprocess.run(
+        [sys.executable, str(script), str(source), str(out), "--classes", "dog,cat", "--grey"],
+        env={**os.environ, "PYTHONPATH": SRC},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    loaded = load(str(out))
+    assert loaded.dataset.name == "pets" and loaded.dataset.classes == ("cat", "dog")
+    assert loaded.dataset.shape == (32, 32, 1)
+    assert [len(y) for _, y in loaded.arrays] == [6, 4]
