@@ -186,8 +186,3 @@ def identify(found: Dataset, asked: str | None, where: str) -> Dataset:
             f"not {named.describe()}"
         )
     return named
-
-
-def chance_error(num_classes: int) -> float:
-    """1 - 1/classes: the test error of guessing among `num_classes` classes."""
-    return 1.0 - 1.0 / num_classes

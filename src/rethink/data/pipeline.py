@@ -3,8 +3,7 @@
     raw = rethink.data.load(spec.data, spec.dataset)
     data = prepare(spec, raw.arrays, raw.dataset)  # subset -> randomize -> preprocess
     order = epoch_order(spec.seed, epoch=3, n=len(data.y_train))
-    crops = crop_draws(spec.seed, epoch=3, n=len(order), mode=spec.augment_crop,
-                       margin=crop_margin(data, spec.augment_crop))
+    crops = epoch_crops(spec, data, epoch=3, n=len(order))  # crop_draws over crop_margin
     images = augmented_images(spec, data, order, epoch=3)  # the keras loop's input
 
 The images trained on are the data set's centre crop (`Dataset.crop`: the
@@ -241,11 +240,17 @@ def crop_source(data: RunData, mode: str) -> np.ndarray:
     return data.x_train_raw
 
 
+def epoch_crops(spec: RunSpec, data: RunData, epoch: int, n: int) -> Crops:
+    """The run's random crops of `epoch` for its `n` positions, over `data`'s margin:
+    what the keras loop crops by and the native steppers are handed."""
+    margin = crop_margin(data, spec.augment_crop)
+    return crop_draws(spec.seed, epoch, n, spec.augment_crop, margin)
+
+
 def augmented_images(spec: RunSpec, data: RunData, order: np.ndarray, epoch: int) -> np.ndarray:
     """The epoch's training images in `order`, randomly cropped and flipped (float32
     (len(order), h, w, C)): what the keras loop trains on when `spec.augment`."""
-    margin = crop_margin(data, spec.augment_crop)
-    crops = crop_draws(spec.seed, epoch, len(order), spec.augment_crop, margin)
+    crops = epoch_crops(spec, data, epoch, len(order))
     images = crop_source(data, spec.augment_crop)[order]
     if spec.augment_crop == "window":
         return window_crop(images, crops, data.x_train.shape[1:3])

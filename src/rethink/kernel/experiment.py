@@ -200,12 +200,12 @@ def run_kernel(
     stage = progress or _quiet
     seconds: dict[str, float] = {}
     clock = time.perf_counter()
-    data, y = labellings(settings, raw, dataset)
-    classes = data.num_classes
     if dataset is None:
         from rethink.data.datasets import KNOWN
 
         dataset = KNOWN["cifar10"]
+    data, y = labellings(settings, raw, dataset)
+    classes = data.num_classes
     paper = dataset.has_paper_numbers  # CIFAR-10's numbers only
     seconds["data"] = time.perf_counter() - clock
     n, m = len(data.x_train), len(data.x_test)

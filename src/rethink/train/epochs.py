@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from rethink.data.pipeline import RunData, augmented_images, crop_draws, crop_margin
+from rethink.data.pipeline import RunData, augmented_images, epoch_crops
 from rethink.train.steppers import Stepper, chunk_length
 
 if TYPE_CHECKING:
@@ -74,10 +74,7 @@ class NativeEpochs:
     def __call__(self, data: RunData, order: np.ndarray, epoch: int, steps: int) -> None:
         tracker = self.tracker
         spec = tracker.spec
-        crops = None
-        if spec.augment:
-            margin = crop_margin(data, spec.augment_crop)
-            crops = crop_draws(spec.seed, epoch, len(order), spec.augment_crop, margin)
+        crops = epoch_crops(spec, data, epoch, len(order)) if spec.augment else None
         self.stepper.begin_epoch(order, crops)
         epoch_start = tracker.epoch * tracker.spe
         done, loss_sum, acc_sum = 0, 0.0, 0.0
