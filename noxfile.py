@@ -3,6 +3,7 @@
     nox                          # everything: tests on tensorflow, torch, jax; lint; typecheck
     nox -s "tests(backend='jax')" -- -k corruption   # one backend, pytest args after --
     nox -s lint typecheck
+    nox -s figures               # opt-in: docs/figures/campaign/ from the runs in results/
 
 Each backend gets its own virtualenv with KERAS_BACKEND set (Keras fixes its
 backend at import, so backends are never mixed in one process). Which build
@@ -17,6 +18,7 @@ sessions install the default PyPI builds.)
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import nox
 
@@ -27,6 +29,9 @@ BACKENDS = ["tensorflow", "torch", "jax"]
 # Lint and type-check tools pinned: a new release never fails a change that did not touch them.
 RUFF = "ruff==0.17.6"
 MYPY = ("mypy==2.4.1", "pandas-stubs==3.1.0.261029")
+# The campaign's kept runs (results/README.md) and where their figures and report go.
+RESULTS = "results"
+CAMPAIGN_FIGURES = "docs/figures/campaign"
 
 
 def backend_requirement(backend: str) -> str:
@@ -63,3 +68,19 @@ def typecheck(session: nox.Session) -> None:
     """Mypy on the package."""
     session.install(*MYPY, "-e", ".")
     session.run("mypy")
+
+
+@nox.session(default=False)
+def figures(session: nox.Session) -> None:
+    """Redraw the campaign's figures and report (docs/figures/campaign) from results/."""
+    parts = sorted(p.name for p in Path(RESULTS).glob("*") if p.is_dir())
+    if not parts:
+        session.log(f"{RESULTS}/ holds no campaign part yet: nothing to draw")
+        return
+    session.log(f"parts: {', '.join(parts)}")
+    # No backend framework: plot and report read run folders and import no Keras.
+    session.install("-e", ".")
+    # Every part, named (as `rethink plot 'results/*'` would, without results/README.md).
+    folders = [f"{RESULTS}/{name}" for name in parts]
+    session.run("rethink", "plot", *folders, "--out", CAMPAIGN_FIGURES, "--per-model")
+    session.run("rethink", "report", *folders, "--out", CAMPAIGN_FIGURES)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 
 import pytest
 
@@ -30,6 +31,17 @@ def test_run_ids_distinguish_grid_runs() -> None:
     assert partial.run_id == "alexnet-partial_labels-p0.4-s2"
     table1 = RunSpec(model="mlp_3x512", weight_decay=5e-4, augment=True)
     assert table1.run_id == "mlp_3x512-true_labels-wd0.0005-aug-s0"
+    # Weight decay on the hidden dense layers only: a short suffix; "all" keeps its id.
+    tutorial = RunSpec(
+        model="alexnet",
+        corruption="random_labels",
+        weight_decay=0.004,
+        weight_decay_layers="hidden_dense",
+    )
+    assert tutorial.run_id == "alexnet-random_labels-wd0.004-hd-s0"
+    every = RunSpec(model="alexnet", corruption="random_labels", weight_decay=0.004)
+    assert every.weight_decay_layers == "all"
+    assert every.run_id == "alexnet-random_labels-wd0.004-s0"
     ids = {
         RunSpec(model=m, corruption="partial_labels", level=p).run_id
         for m in MODELS
@@ -56,6 +68,24 @@ def test_json_round_trip() -> None:
     assert again == spec
     with pytest.raises(SpecError, match="unknown spec field"):
         RunSpec.from_dict({**spec.to_dict(), "colour": "red"})
+
+
+def test_weight_decay_layers_round_trip_and_default_to_all_in_older_files() -> None:
+    spec = RunSpec(model="mlp_3x512", weight_decay=0.004, weight_decay_layers="hidden_dense")
+    again = RunSpec.from_dict(json.loads(spec.to_json()))
+    assert again == spec and again.weight_decay_layers == "hidden_dense"
+    older = spec.to_dict()  # a version-2 spec.json written before the field existed
+    del older["weight_decay_layers"]
+    read = RunSpec.from_dict(older)
+    assert read.weight_decay_layers == "all" and read.spec_version == 2
+    assert read.run_id == "mlp_3x512-true_labels-wd0.004-s0"
+
+
+def test_weight_decay_layers_mean_nothing_without_weight_decay() -> None:
+    """Stored as "all", so runs that train the same compare equal (a grid's variants
+    without weight decay keep their ids)."""
+    plain = RunSpec(model="inception", weight_decay_layers="hidden_dense")
+    assert plain.weight_decay_layers == "all" and plain == RunSpec(model="inception")
 
 
 def test_a_spec_written_before_versions_keeps_its_meaning() -> None:
@@ -93,6 +123,22 @@ def test_a_spec_written_before_versions_keeps_its_meaning() -> None:
         ({"model": "mlp_1x512", "learning_rate": -1.0}, "learning rate"),
         ({"model": "mlp_1x512", "lr_decay": 1.5}, "lr decay"),
         ({"model": "mlp_1x512", "weight_decay": -1.0}, "weight decay"),
+        (
+            {"model": "mlp_1x512", "weight_decay": 5e-4, "weight_decay_layers": "conv"},
+            "unknown weight-decay layers 'conv'; choose from all, hidden_dense",
+        ),
+        (
+            {"model": "inception", "weight_decay": 5e-4, "weight_decay_layers": "hidden_dense"},
+            "^inception has no hidden dense layer",
+        ),
+        (
+            {
+                "model": "inception_no_bn",
+                "weight_decay": 5e-4,
+                "weight_decay_layers": "hidden_dense",
+            },
+            "^inception_no_bn has no hidden dense layer",
+        ),
         ({"model": "mlp_1x512", "precision": "fp8"}, "unknown precision"),
         ({"model": "mlp_1x512", "seed": -1}, "seed"),
         ({"model": "mlp_1x512", "augment_crop": "zoom"}, "unknown random crop"),

@@ -17,7 +17,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
-from rethink.models import MODELS, REGISTRY
+from rethink.models import MODELS, REGISTRY, WEIGHT_DECAY_LAYERS, check_weight_decay_layers
 
 CORRUPTIONS = (
     "true_labels",
@@ -37,7 +37,9 @@ AUGMENT_CROPS = ("window", "padded")
 # padded one. Version 2: `weight_decay` is the gradient coefficient (penalty
 # wd/2 * sum(w^2), gradient wd w, as in PyTorch's SGD and the paper's
 # TensorFlow code). A spec.json without the field is version 1, so an old run
-# resumes with exactly the penalty and crop it started with.
+# resumes with exactly the penalty and crop it started with. Fields added since
+# (`weight_decay_layers`) default to what version 2 always did, so a spec.json
+# without them keeps its meaning without a new version.
 SPEC_VERSION = 2
 
 
@@ -59,7 +61,11 @@ class RunSpec:
     learning_rate: float | None = None  # None: 0.1 Inception, 0.01 others
     lr_decay: float = 0.95  # multiplied in after every epoch
     momentum: float = 0.9
-    weight_decay: float = 0.0  # gradient wd * w on conv/dense kernels (Table 1 uses 5e-4)
+    weight_decay: float = 0.0  # gradient wd * w on the kernels below (Table 1 uses 5e-4)
+    # WEIGHT_DECAY_LAYERS: "all" conv/dense kernels, or "hidden_dense" (the dense layers
+    # before the output only: the TF CIFAR-10 tutorial's AlexNet; run id "...-wd0.004-hd-s0").
+    # Without weight decay it means nothing and is stored as "all".
+    weight_decay_layers: str = "all"
     augment: bool = False  # random crop + horizontal flip (Table 1)
     augment_crop: str = "window"  # AUGMENT_CROPS: random 28x28 of 32x32, or pad 4
     train_subset: int | None = None  # seeded class-balanced subset, for CPUs
@@ -80,10 +86,21 @@ class RunSpec:
     def __post_init__(self) -> None:
         # Plain strs: a CLI choice arrives as a str Enum member, which some writers
         # (h5py, inside model.save on TensorFlow) cannot store.
-        for name in ("model", "corruption", "precision", "augment_crop", "dataset"):
+        for name in (
+            "model",
+            "corruption",
+            "precision",
+            "augment_crop",
+            "dataset",
+            "weight_decay_layers",
+        ):
             value = getattr(self, name)
             if isinstance(value, str) and type(value) is not str:
                 object.__setattr__(self, name, str(value))
+        if not self.weight_decay and self.weight_decay_layers in WEIGHT_DECAY_LAYERS:
+            # No decay: every choice trains the same, so one spelling (ids, resume checks,
+            # and a grid whose variants turn weight decay off).
+            object.__setattr__(self, "weight_decay_layers", "all")
         validate(self)
 
     @property
@@ -94,6 +111,8 @@ class RunSpec:
             parts.append(f"p{self.level:g}")
         if self.weight_decay:
             parts.append(f"wd{self.weight_decay:g}")
+            if self.weight_decay_layers == "hidden_dense":
+                parts.append("hd")
         if self.augment:
             parts.append("aug")
         if self.precision != "float32":
@@ -205,6 +224,10 @@ def validate(spec: RunSpec) -> None:
         raise SpecError(f"momentum must be in [0, 1), got {spec.momentum}")
     if spec.weight_decay < 0:
         raise SpecError(f"weight decay must be >= 0, got {spec.weight_decay}")
+    try:
+        check_weight_decay_layers(spec.model, spec.weight_decay, spec.weight_decay_layers)
+    except ValueError as e:
+        raise SpecError(str(e)) from None
     if spec.precision not in PRECISIONS:
         raise SpecError(
             f"unknown precision {spec.precision!r}; choose from {', '.join(PRECISIONS)}"

@@ -85,6 +85,29 @@ def test_dry_run_of_a_sweep_with_seeds(fake: Path) -> None:
     assert list(fake.iterdir()) == []
 
 
+def test_weight_decay_on_the_hidden_dense_layers_reaches_every_run(fake: Path) -> None:
+    tutorial = ["--preset", "regularized", "--models", "alexnet,mlp_3x512", "--weight-decay"]
+    tutorial += ["0.004", "--weight-decay-layers", "hidden_dense"]
+    code, out = grid(*tutorial, "--dry-run")
+    assert code == 0, out
+    assert "alexnet-random_labels-wd0.004-hd-s0" in out and "mlp_3x512-random_labels" in out
+    code, out = grid(*tutorial, "--steps", "6", "--out", "g")
+    assert code == 0, out
+    for model in ("alexnet", "mlp_3x512"):
+        spec = RunDir(fake / "g" / f"{model}-random_labels-wd0.004-hd-s0").spec()
+        assert spec is not None and spec.weight_decay_layers == "hidden_dense"
+    # Table 1 with it: the variants without weight decay keep their ids and "all".
+    code, plain = grid("--preset", "table1", "--models", "mlp_1x512", "--dry-run")
+    assert code == 0, plain
+    code, out = grid(
+        "--preset", "table1", "--models", "mlp_1x512", "--weight-decay-layers", "hidden_dense",
+        "--dry-run",
+    )  # fmt: skip
+    assert code == 0, out
+    assert "mlp_1x512-true_labels-wd0.0005-hd-s0" in out and "mlp_1x512-true_labels-s0" in out
+    assert out.count("-hd-") == plain.count("-wd") == 1
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [
@@ -106,6 +129,12 @@ def test_dry_run_of_a_sweep_with_seeds(fake: Path) -> None:
         (["--loop", "fast"], "'--loop': Value error, 'fast' is not one of 'auto', 'keras'"),
         (["--torch-compile", "max"], "'--torch-compile': Value error, 'max' is not one of"),
         (["--precision", "int8"], "'int8' is not one of 'float32', 'mixed_bfloat16'"),
+        (
+            ["--preset", "regularized", "--weight-decay-layers", "hidden_dense"],
+            "inception has no hidden dense layer",
+        ),
+        (["--weight-decay-layers", "hidden_dense"], "no run of this grid has weight decay"),
+        (["--weight-decay-layers", "conv"], "'conv' is not one of 'all', 'hidden_dense'"),
     ],
 )
 def test_bad_input_is_one_line_exit_2_and_creates_nothing(
@@ -490,3 +519,39 @@ def test_no_save_model_reaches_every_worker_and_does_not_stay_set(fake: Path) ->
     (call,) = calls(fake / "g" / "mlp_1x512-true_labels-s0")
     assert call["env"]["RETHINK_SAVE_MODEL"] == "0"  # `rethink run` reads it as --no-save-model
     assert os.environ.get("RETHINK_SAVE_MODEL") == before
+
+
+def test_a_compact_grid_keeps_no_checkpoint_or_model_of_a_finished_run(fake: Path) -> None:
+    small = ["--preset", "smoke", "--models", "mlp_1x512", "--corruptions", "true_labels,gaussian"]
+    code, out = grid(*small, "--compact", "--out", "g")
+    assert code == 0, out
+    assert read_record(fake / "g")["compact"] is True
+    for run_id in ("mlp_1x512-true_labels-s0", "mlp_1x512-gaussian-s0"):
+        assert not (fake / "g" / run_id / "checkpoint.npz").exists()
+        assert (fake / "g" / run_id / "result.json").exists()
+        (call,) = calls(fake / "g" / run_id)
+        assert call["env"]["RETHINK_SAVE_MODEL"] == "0"  # implies --no-save-model
+    target = fake / "g" / "mlp_1x512-gaussian-s0"
+    (target / "result.json").unlink()  # as if it had been interrupted
+    code, out = grid("--resume", "g")  # grid.json keeps it compact
+    assert code == 0, out
+    assert len(calls(target)) == 2 and not (target / "checkpoint.npz").exists()
+
+
+def test_seeds_listed_and_regularized_rows_only(fake: Path) -> None:
+    # Seeds 1 and 2 without 0: a second slot adding seeds to a grid trained before.
+    code, out = grid("--dry-run", "--models", "inception", "--seeds", "1,2")
+    assert code == 0, out
+    assert "10 runs" in out and "inception-gaussian-s2" in out and "-s0" not in out
+    # Table 1's regularized rows only: no run without weight decay and crop.
+    code, out = grid("--dry-run", "--preset", "table1", "--models", "alexnet", "--no-plain")
+    assert code == 0, out
+    assert "alexnet-true_labels-wd0.0005-s0" in out and "alexnet-true_labels-aug-s0" in out
+    assert "alexnet-true_labels-s0" not in out and "alexnet-random_labels-s0" not in out
+    code, out = grid("--dry-run", "--models", "alexnet", "--no-plain")
+    assert code == 2 and "--no-plain leaves no run" in out
+    code, out = grid("--dry-run", "--seeds", "1,x")
+    assert code == 2 and "--seeds takes a count or the seeds" in out
+    code, out = grid("--dry-run", "--models", "alexnet", "--seeds", "2-2,4")
+    assert code == 0 and "alexnet-gaussian-s2" in out and "alexnet-gaussian-s4" in out
+    assert "-s0" not in out and "-s3" not in out

@@ -13,7 +13,18 @@ from typer.testing import CliRunner
 
 import rethink.cli as cli
 from rethink.data.datasets import Dataset
-from tests.helpers.run_folders import level_sweep, randomization_grid, spec_for, write_run
+from tests.helpers.run_folders import (
+    DAY,
+    FIT_STEPS,
+    PLATEAUS,
+    T0,
+    fit_step,
+    level_sweep,
+    machine_env,
+    randomization_grid,
+    spec_for,
+    write_run,
+)
 
 THREE = Dataset("my_images", ("cat", "dog", "fox"), (20, 20, 1))
 
@@ -44,7 +55,8 @@ def test_plot_default_figure_1a_is_inception_without_a_note(tmp_path: Path) -> N
     result = runner.invoke(cli.app, ["plot", str(root), "--format", "png"])
     assert result.exit_code == 0, result.output
     assert "figure1a:" not in result.output
-    assert sorted(p.name for p in (root / "figures").iterdir()) == ["figure1a.png", "figure1c.png"]
+    names = sorted(p.name for p in (root / "figures").iterdir())
+    assert names == ["figure1a.png", "figure1a_models.png", "figure1c.png"]
 
 
 def test_plot_model_all_draws_the_mean_over_models(grid: Path, tmp_path: Path) -> None:
@@ -53,7 +65,8 @@ def test_plot_model_all_draws_the_mean_over_models(grid: Path, tmp_path: Path) -
         cli.app, ["plot", str(grid), "--out", str(out), "--model", "all", "--format", "png"]
     )
     assert result.exit_code == 0, result.output
-    assert sorted(p.name for p in out.iterdir()) == ["figure1a_all.png", "figure1c.png"]
+    names = sorted(p.name for p in out.iterdir())
+    assert names == ["figure1a_all.png", "figure1a_models.png", "figure1c.png"]
 
 
 def test_plot_one_model_to_out_as_svg(grid: Path, tmp_path: Path) -> None:
@@ -62,7 +75,8 @@ def test_plot_one_model_to_out_as_svg(grid: Path, tmp_path: Path) -> None:
         cli.app, ["plot", str(grid), "--out", str(out), "--model", "mlp_1x512", "--format", "svg"]
     )
     assert result.exit_code == 0, result.output
-    assert sorted(p.name for p in out.iterdir()) == ["figure1a_mlp_1x512.svg", "figure1c.svg"]
+    names = sorted(p.name for p in out.iterdir())
+    assert names == ["figure1a_mlp_1x512.svg", "figure1a_models.svg", "figure1c.svg"]
     assert "skipped figure1b" in result.output
 
 
@@ -179,3 +193,128 @@ def test_plot_and_report_do_not_import_keras(grid: Path, tmp_path: Path) -> None
     env = {**os.environ, "PYTHONPATH": src + os.pathsep + os.environ.get("PYTHONPATH", "")}
     proc = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr
+
+
+# --- several folders as one set ------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def parts(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """results/part1-mlp (MLP 1x512 on gpu-a) and results/part2-alexnet (AlexNet on gpu-b),
+    the five randomizations each, and a file beside them."""
+    results = tmp_path_factory.mktemp("results")
+    for name, model, host, day in (
+        ("part1-mlp", "mlp_1x512", "gpu-a", 0),
+        ("part2-alexnet", "alexnet", "gpu-b", 1),
+    ):
+        for corruption in FIT_STEPS:
+            write_run(
+                results / name,
+                spec_for(model, corruption),
+                plateau=PLATEAUS[corruption],
+                fit_step=fit_step(model, corruption, 0),
+                env=machine_env(host, T0 + day * DAY),
+            )
+    (results / "notes.md").write_text("not a folder of runs\n")
+    return results
+
+
+def test_plot_and_report_of_a_quoted_glob_read_every_folder_as_one_set(
+    parts: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "paper"
+    result = runner.invoke(
+        cli.app, ["plot", str(parts / "part*"), "--out", str(out), "--format", "png"]
+    )
+    assert result.exit_code == 0, result.output
+    names = sorted(p.name for p in out.iterdir())
+    assert names == ["figure1a.png", "figure1a_models.png", "figure1c.png"]
+    assert not (parts / "part1-mlp" / "figures").exists()
+    # '*' also matches notes.md: a file, left out; the report reads both folders.
+    result = runner.invoke(cli.app, ["report", str(parts / "*"), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    md = (out / "report.md").read_text()
+    assert md.startswith(
+        f"# rethink report: 2 folders: {parts / 'part1-mlp'}, {parts / 'part2-alexnet'}"
+    )
+    assert (
+        "## Sources" in md
+        and "gpu-a / NVIDIA H200 / jax" in md
+        and "gpu-b / NVIDIA H200 / jax" in md
+    )
+    assert f"| {parts / 'part2-alexnet'} | alexnet | random labels |" in md
+    data = json.loads(
+        runner.invoke(cli.app, ["report", str(parts / "part*"), "--format", "json"]).stdout
+    )
+    assert len(data["runs"]) == 10 and [s["runs"] for s in data["sources"]] == [5, 5]
+
+
+def test_a_glob_that_matches_no_folder_is_a_one_line_error(parts: Path, tmp_path: Path) -> None:
+    for pattern in (str(parts / "nothing*"), str(parts / "*.md")):
+        for command in ("plot", "report"):
+            result = runner.invoke(cli.app, [command, pattern, "--out", str(tmp_path / "x")])
+            assert result.exit_code == 2, result.output
+            assert f"{pattern}: no folder matches" in result.output
+            assert len(result.output.strip().splitlines()) == 1
+    assert not (tmp_path / "x").exists()
+    result = runner.invoke(cli.app, ["report", str(parts / "notes.md")])
+    assert result.exit_code == 2 and "notes.md: not a folder" in result.output
+
+
+@pytest.mark.parametrize("command", ["plot", "report"])
+def test_several_folders_need_out_and_nothing_is_written(parts: Path, command: str) -> None:
+    folders = [str(parts / "part1-mlp"), str(parts / "part2-alexnet")]
+    before = sorted(p.relative_to(parts) for p in parts.rglob("*"))
+    result = runner.invoke(cli.app, [command, *folders])
+    assert result.exit_code == 2
+    assert result.output.strip() == "error: several folders: say where to write with --out DIR"
+    assert sorted(p.relative_to(parts) for p in parts.rglob("*")) == before
+    # The same folder twice is one folder: written where one folder's outputs go.
+    result = runner.invoke(cli.app, ["report", folders[0], folders[0], "--format", "json"])
+    assert result.exit_code == 0 and len(json.loads(result.stdout)["runs"]) == 5
+
+
+def test_the_same_run_in_two_folders_needs_prefer(tmp_path: Path) -> None:
+    spec = spec_for("alexnet", "true_labels")
+    write_run(tmp_path / "A", spec, env=machine_env("gpu-a", T0))
+    write_run(tmp_path / "B", spec, env=machine_env("gpu-b", T0 + DAY))
+    out = tmp_path / "out"
+    args = [str(tmp_path / "A"), str(tmp_path / "B"), "--out", str(out)]
+    for command in ("plot", "report"):
+        result = runner.invoke(cli.app, [command, *args])
+        assert result.exit_code == 2
+        assert result.output.strip() == (
+            f"error: run {spec.run_id} is in both {tmp_path / 'A' / spec.run_id} and "
+            f"{tmp_path / 'B' / spec.run_id}; pass --prefer newer or --prefer first"
+        )
+    assert not out.exists()
+    result = runner.invoke(cli.app, ["report", *args, "--prefer", "newer"])
+    assert result.exit_code == 0, result.output
+    assert f"dropped {tmp_path / 'A' / spec.run_id}: the same run as" in result.stderr
+    md = (out / "report.md").read_text()
+    assert "dropped as duplicates (prefer newer): 1 run(s) of" in md
+    result = runner.invoke(cli.app, ["report", *args, "--prefer", "first", "--format", "json"])
+    assert result.exit_code == 0, result.output
+    (run,) = json.loads(result.stdout)["runs"]
+    assert (run["host"], run["source"]) == ("gpu-a", str(tmp_path / "A"))
+    result = runner.invoke(cli.app, ["plot", *args, "--prefer", "oldest"])
+    assert result.exit_code == 2 and "oldest" in result.output
+
+
+def test_a_folder_without_runs_among_several_is_named_and_passed_over(
+    parts: Path, tmp_path: Path
+) -> None:
+    empty = tmp_path / "figures"
+    empty.mkdir()
+    args = [str(parts / "part1-mlp"), str(empty), "--out", str(tmp_path / "out")]
+    result = runner.invoke(cli.app, ["report", *args])
+    assert result.exit_code == 0, result.output
+    assert f"no run folders in {empty}" in result.stderr
+    md = (tmp_path / "out" / "report.md").read_text()
+    assert f"| {empty} | 0 | - | - | - | 0 |" in md
+    # None of them holds runs: the usual one-line error, nothing written.
+    args = [str(empty), str(tmp_path / "out"), "--out", str(tmp_path / "none")]
+    result = runner.invoke(cli.app, ["report", *args])
+    assert result.exit_code == 2 and len(result.output.strip().splitlines()) == 1
+    assert f"2 folders: {empty}, {tmp_path / 'out'}: no run folders" in result.output
+    assert not (tmp_path / "none").exists()

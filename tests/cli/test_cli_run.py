@@ -18,6 +18,7 @@ import rethink.cli as cli
 from rethink.data import source_digest
 from rethink.run.folder import METRICS_COLUMNS, RunDir
 from rethink.train.outcome import RESULT_KEYS
+from tests.helpers.image_folders import write_image_folder
 
 cli._register()
 runner = CliRunner()
@@ -177,6 +178,25 @@ def test_huge_learning_rate_ends_as_diverged(cifar_archive: Path, tmp_path: Path
         (["--model", "mlp_1x512", "--steps", "many"], "Invalid value for '--steps'"),
         (["--model", "mlp_1x512", "--steps-per-execution", "0"], "must be positive"),
         ([], "missing --model"),
+        (
+            ["--model", "mlp_1x512", "--weight-decay-layers", "conv"],
+            "'conv' is not one of 'all', 'hidden_dense'",
+        ),
+        (
+            ["--model", "alexnet", "--weight-decay-layers", "hidden_dense"],
+            "give --weight-decay L > 0 too",
+        ),
+        (
+            [
+                "--model",
+                "inception",
+                "--weight-decay",
+                "0.004",
+                "--weight-decay-layers",
+                "hidden_dense",
+            ],
+            "inception has no hidden dense layer",
+        ),
     ],
 )
 def test_bad_settings_fail_before_any_work(args: list[str], message: str, tmp_path: Path) -> None:
@@ -204,6 +224,38 @@ def test_train_subset_larger_than_the_data(tmp_path: Path, cifar_archive: Path) 
     )
     assert code == 2 and "larger than the 50000 training images" in text
     assert not out.exists()
+
+
+def test_weight_decay_layers_reach_the_spec_and_the_run_id(tmp_path: Path) -> None:
+    data = write_image_folder(tmp_path / "shapes", ("circle", "cross", "square"), (12, 12, 1))
+    code, text = rethink(
+        "run", "--model", "mlp_1x512", "--weight-decay", "0.004",
+        "--weight-decay-layers", "hidden_dense", "--data", str(data), "--steps", "3",
+        "--batch-size", "8", "--log-every", "3", "--no-save-model", "--quiet",
+        "--out", str(tmp_path / "out"),
+    )  # fmt: skip
+    assert code == 0, text
+    run = RunDir(tmp_path / "out" / "mlp_1x512-true_labels-wd0.004-hd-s0")
+    spec = json.loads(run.spec_path.read_text())
+    assert spec["weight_decay_layers"] == "hidden_dense" and spec["weight_decay"] == 0.004
+    assert run.result()["status"] == "completed"
+    assert run.checkpoint_path.exists()  # kept by default (an epoch ended at step 3)
+
+
+def test_no_keep_checkpoint_removes_it_once_the_run_completed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What a compact grid's workers do (RETHINK_KEEP_CHECKPOINT=0)."""
+    data = write_image_folder(tmp_path / "shapes", ("circle", "cross", "square"), (12, 12, 1))
+    monkeypatch.setenv("RETHINK_KEEP_CHECKPOINT", "0")
+    code, text = rethink(
+        "run", "--model", "mlp_1x512", "--data", str(data), "--steps", "3", "--batch-size", "8",
+        "--log-every", "3", "--no-save-model", "--quiet", "--out", str(tmp_path / "out"),
+    )  # fmt: skip
+    assert code == 0, text
+    run = RunDir(tmp_path / "out" / "mlp_1x512-true_labels-s0")
+    assert run.result()["status"] == "completed" and run.metrics_path.exists()
+    assert not run.checkpoint_path.exists()
 
 
 def test_out_folder_that_is_a_file(tmp_path: Path) -> None:

@@ -11,8 +11,10 @@ from rethink.grid.executor import GridState, RunState
 from rethink.grid.live import (
     LiveReporter,
     PlainReporter,
+    finished_line,
     render,
     reporter_for,
+    status_line,
     summary,
 )
 from rethink.spec import RunSpec
@@ -184,3 +186,101 @@ def test_the_live_title_the_plain_start_line_and_the_summary_name_the_data_set()
     out = io.StringIO()
     PlainReporter(Console(file=out, width=300)).start(state)
     assert out.getvalue().rstrip().endswith("data shapes: 3 classes of 20x20x1 images")
+
+
+def a_smoke_grid() -> GridState:
+    """The smoke grid's end (40 steps): an Inception whose inference-mode numbers come
+    from unsettled BatchNorm statistics, an MLP (no BatchNorm), and a long Inception."""
+    specs = [
+        RunSpec(model="inception", corruption="random_labels", steps=40),
+        RunSpec(model="mlp_1x512", corruption="random_labels", steps=40),
+        RunSpec(model="inception", corruption="true_labels", steps=1000),
+    ]
+    runs = [RunState(spec=s, index=i + 1, status=Status.COMPLETED) for i, s in enumerate(specs)]
+    for run, step, evaluated in zip(
+        runs, (40, 40, 1000), (14876.1234, 2.2871, 0.0313), strict=True
+    ):
+        run.result = {
+            "status": "completed",
+            "format": 2,
+            "step": step,
+            "train_loss": evaluated,
+            "train_acc": 0.0981,
+            "window_train_loss": 2.6012,
+            "window_train_acc": 0.1234,
+            "test_acc": 0.1011,
+            "wall_seconds": 12.0,
+        }
+    return GridState(grid_dir=Path("output_1"), runs=runs, backend="jax", started=NOW - 60)
+
+
+def test_summary_shows_the_window_and_the_evaluation_in_their_own_named_columns() -> None:
+    text = text_of(summary(a_smoke_grid()), width=220)
+    header = next(line for line in text.splitlines() if "model" in line)
+    names = ["loss", "train acc", "eval loss", "eval acc", "test acc"]
+    assert all(name in header for name in names)
+    assert [header.index(f" {n} ") for n in names] == sorted(header.index(f" {n} ") for n in names)
+    mlp = next(line for line in text.splitlines() if "mlp_1x512" in line)
+    # The window (training mode) under "loss", the evaluation under "eval loss".
+    assert mlp.index("2.6012") < mlp.index("0.123") < mlp.index("2.2871") < mlp.index("0.098")
+    assert "*" not in mlp  # no BatchNorm: nothing to mark
+    assert "training mode" in text and "inference mode" in text  # the caption says which is which
+
+
+def test_inference_numbers_of_unsettled_batchnorm_are_marked_and_explained() -> None:
+    text = text_of(summary(a_smoke_grid()), width=220)
+    short, long = (line for line in text.splitlines() if "inception" in line)
+    assert "14876.1234*" in short and "0.098*" in short and "0.101*" in short
+    assert "2.6012 " in short  # the training-mode window is not marked
+    assert "0.0313" in long and "*" not in long  # 1000 steps: settled
+    assert "* BatchNorm moving statistics not settled after 40 steps" in text
+    assert "inference-mode numbers unreliable" in text
+
+    settled = a_smoke_grid()
+    settled.runs = settled.runs[1:]
+    assert "BatchNorm" not in text_of(summary(settled), width=220)
+
+
+def test_the_live_table_marks_them_too_while_running() -> None:
+    state = a_smoke_grid()
+    running = state.runs[0]
+    running.status, running.result = Status.RUNNING, None
+    running.progress = {"step": 31, "total_steps": 40, "train_loss": 2.5, "test_acc": 0.11}
+    text = text_of(render(state, now=NOW), width=200)
+    row = next(line for line in text.splitlines() if "31/40" in line)
+    assert "2.5000" in row and "0.110*" in row
+    assert "not settled after 31 steps" in text
+    assert state.runs[2].result is not None
+    state.runs[2].result["step"] = 40  # two unsettled runs: the range
+    assert "not settled after 31 to 40 steps" in text_of(render(state, now=NOW), width=200)
+    state.runs = state.runs[1:2]  # the MLP alone: no BatchNorm
+    assert "BatchNorm" not in text_of(render(state, now=NOW), width=200)
+    queued = a_smoke_grid().runs[0]  # an Inception not started: nothing shown, nothing said
+    queued.status, queued.result = Status.QUEUED, None
+    state.runs = [queued]
+    assert "BatchNorm" not in text_of(render(state, now=NOW), width=200)
+    assert "BatchNorm" not in text_of(summary(state), width=200)
+
+
+def test_plain_lines_give_the_tables_numbers_with_the_same_marks() -> None:
+    state = a_smoke_grid()
+    short = finished_line(state, state.runs[0])
+    assert "loss 2.6012, train acc 0.123" in short
+    assert "eval loss 14876.1234*, eval acc 0.098*, test acc 0.101*" in short
+    assert short.endswith("(* BatchNorm moving statistics not settled after 40 steps: "
+                          "inference-mode numbers unreliable (settled from 459 steps))")  # fmt: skip
+    mlp = finished_line(state, state.runs[1])
+    assert "loss 2.6012, train acc 0.123, eval loss 2.2871, eval acc 0.098, test acc 0.101" in mlp
+    assert "*" not in mlp
+    running = state.runs[1]
+    running.status, running.result = Status.RUNNING, None
+    running.progress = {"step": 20, "total_steps": 40, "train_loss": 2.4}
+    assert "mlp_1x512-random_labels-s0 20/40 loss 2.4000" in status_line(state, NOW)
+
+
+def test_a_result_of_rethink_0_1_shows_its_window_as_loss_and_no_evaluation() -> None:
+    state = a_smoke_grid()
+    old = state.runs[1]
+    old.result = {"status": "completed", "step": 40, "train_loss": 2.3, "train_acc": 0.2}
+    assert old.window_value("train_loss") == 2.3 and old.eval_value("train_loss") is None
+    assert "loss 2.3000, train acc 0.200, test acc" in finished_line(state, old)

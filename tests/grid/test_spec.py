@@ -244,3 +244,15 @@ def test_every_preset_is_a_choice_of_the_cli() -> None:
     from rethink.cli.grid import Preset
 
     assert {p.value for p in Preset} == set(PRESETS)
+
+
+def test_select_takes_listed_seeds_and_drops_plain_runs() -> None:
+    grid = select(PRESETS["table1"], models=("alexnet",), seeds=(2, 1), plain=False)
+    specs = expand(grid)
+    assert {s.seed for s in specs} == {1, 2}
+    assert specs and all(s.weight_decay > 0 or s.augment for s in specs)
+    assert len(specs) == 2 * len(expand(select(PRESETS["table1"], models=("alexnet",)))) - 4
+    with pytest.raises(GridError, match="no seeds"):
+        select(PRESETS["paper"], seeds=())
+    with pytest.raises(GridError, match="leaves no run"):
+        select(PRESETS["paper"], plain=False)

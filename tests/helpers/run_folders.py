@@ -264,3 +264,26 @@ def level_sweep(
                     dataset=dataset,
                 )
     return root
+
+
+# A day in seconds, and a start time (2026-03-01 00:00 UTC) for machine_env's runs.
+DAY = 86_400.0
+T0 = 1_772_323_200.0
+DIGEST = "16477fc71efcb96494b98f349c57dfb5ea75f3faac453a417a34520b68460db0"
+
+
+def machine_env(
+    host: str,
+    started: float = T0,
+    *,
+    device: str = "NVIDIA H200",
+    backend: str = "jax",
+    commit: str | None = "0123456789abcdef0123456789abcdef01234567",
+    data_sha256: str | None = DIGEST,
+    data_source: str | None = "/data/cifar10-jpeg.tar.gz",
+) -> dict[str, Any]:
+    """env.json of a run on another machine: its host, device, backend, start time
+    (unix), rethink commit and data digest, as `rethink run` records them."""
+    env = {**ENV, "host": host, "device": device, "backend": backend, "started": started}
+    extra = {"rethink_commit": commit, "data_sha256": data_sha256, "data_source": data_source}
+    return {**env, **{k: v for k, v in extra.items() if v is not None}}

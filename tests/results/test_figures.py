@@ -19,6 +19,7 @@ from rethink.results.figures import (
     FIG2B_STYLE,
     default_model,
     figure_1a,
+    figure_1a_models,
     figure_1b,
     figure_1c,
     figure_2b,
@@ -364,7 +365,7 @@ def test_figure_1c_needs_completed_runs_at_two_levels(tmp_path: Path) -> None:
 def test_write_figures_writes_png_and_pdf(tmp_path: Path, grid: tuple[Run, ...]) -> None:
     written, skipped = write_figures(grid, tmp_path / "figs", per_model=True)
     names = sorted(p.name for p in written)
-    stems = ["figure1a", "figure1a_alexnet", "figure1a_mlp_1x512", "figure1c"]
+    stems = ["figure1a", "figure1a_alexnet", "figure1a_mlp_1x512", "figure1a_models", "figure1c"]
     assert names == sorted(f"{s}.{f}" for s in stems for f in ("png", "pdf"))
     for p in written:
         head = p.read_bytes()[:8]
@@ -372,7 +373,55 @@ def test_write_figures_writes_png_and_pdf(tmp_path: Path, grid: tuple[Run, ...])
     assert [s.split(":")[0] for s in skipped] == ["figure1b", "figure2b"]
     assert not list((tmp_path / "figs").glob(".*"))  # no temporary files left
     written, _ = write_figures(grid, tmp_path / "mean", model=ALL_MODELS, formats=("png",))
-    assert sorted(p.name for p in written) == ["figure1a_all.png", "figure1c.png"]
+    assert sorted(p.name for p in written) == [
+        "figure1a_all.png",
+        "figure1a_models.png",
+        "figure1c.png",
+    ]
+
+
+def test_figure_1a_models_a_panel_per_model_and_their_mean(
+    with_inception: tuple[Run, ...],
+) -> None:
+    fig = figure_1a_models(with_inception)
+    assert fig is not None
+    axes = [ax for ax in fig.axes if ax.get_title()]  # the panels (not the legend's place)
+    # The paper's order, then the mean: each panel Figure 1a's curves of its runs.
+    assert [ax.get_title() for ax in axes] == [
+        "inception",
+        "alexnet",
+        "mlp_1x512",
+        "mean of 3 models",
+    ]
+    for ax, model in zip(axes, ("inception", "alexnet", "mlp_1x512", ALL_MODELS), strict=True):
+        (single,) = figure_1a(with_inception, model).axes  # type: ignore[union-attr]
+        want = {line.get_label(): np.asarray(line.get_ydata()) for line in single.get_lines()}
+        got = {line.get_label(): np.asarray(line.get_ydata()) for line in ax.get_lines()}
+        assert set(got) == set(want) == {randomization_label(c) for c in CORRUPTION_STYLE}
+        for label in want:
+            np.testing.assert_allclose(got[label], want[label])
+    # One shared y axis; the legend once, every randomization in it.
+    assert len({ax.get_ylim() for ax in axes}) == 1
+    assert all(ax.get_legend() is None for ax in axes)
+    assert _figure_legend(fig) == [randomization_label(c) for c in CORRUPTION_STYLE]  # no band
+    assert fig.get_suptitle().startswith("cifar10")
+
+
+def test_figure_1a_models_needs_two_models(tmp_path: Path, grid: tuple[Run, ...]) -> None:
+    one = [r for r in grid if r.summary.model == "alexnet"]
+    assert figure_1a_models(one) is None
+    written, skipped = write_figures(one, tmp_path / "one", formats=("png",))
+    assert "figure1a_models.png" not in {p.name for p in written}
+    assert not any(s.startswith("figure1a_models") for s in skipped)
+    fig = figure_1a_models(grid)  # two models, two seeds: three panels, the band in the legend
+    assert fig is not None and len(fig.axes) == 3
+    assert BAND in _figure_legend(fig)
+
+
+def _figure_legend(fig: Figure) -> list[str]:
+    """The labels of a figure's one legend, the figure's own or one in a panel's place."""
+    (legend,) = [*fig.legends, *(ax.get_legend() for ax in fig.axes if ax.get_legend())]
+    return [t.get_text() for t in legend.get_texts()]
 
 
 # --- Figure 2(b) -------------------------------------------------------------------

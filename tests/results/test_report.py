@@ -713,3 +713,43 @@ def test_figure_2b_claims_render_in_markdown_json_and_rich(tmp_path: Path) -> No
     text = console.export_text()
     assert "BatchNorm changes test accuracy" in text and "Early stopping would not" in text
     assert "+3.50 points" in text
+
+
+def test_alexnet_weight_decay_is_judged_on_the_tutorials_layers(tmp_path: Path) -> None:
+    # 5e-4 on every kernel fits; 0.004 on the hidden dense layers only (the TF tutorial's
+    # AlexNet) does not: the verdict follows the tutorial's runs, the other is shown.
+    write_run(
+        tmp_path,
+        paper_spec("alexnet", "random_labels", weight_decay=5e-4),
+        plateau=700,
+        fit_step=None,
+        test_acc=0.1,
+        train_acc=1.0,
+    )
+    tutorial = paper_spec(
+        "alexnet", "random_labels", weight_decay=0.004, weight_decay_layers="hidden_dense"
+    )
+    write_run(tmp_path, tutorial, plateau=700, fit_step=None, test_acc=0.1, train_acc=0.3)
+    runs = _load(tmp_path)
+    a = claim_alexnet_weight_decay(runs)
+    assert a.verdict == SUPPORTED
+    assert "0.004 on the hidden dense layers only" in a.evidence
+    assert "alexnet-random_labels-wd0.004-hd-s0: not fitted (30.00%" in a.evidence
+    assert "alexnet-random_labels-wd0.0005-s0: fitted" in a.evidence
+    assert "the others are shown, not judged" in a.evidence
+    # Without the tutorial's run the 5e-4 run decides.
+    only = [r for r in runs if r.spec.weight_decay_layers == "all"]
+    assert claim_alexnet_weight_decay(only).verdict == NOT_SUPPORTED
+
+
+def test_table1_keeps_weight_decay_layers_apart(tmp_path: Path) -> None:
+    for layers, acc in (("all", 1.0), ("hidden_dense", 0.5)):
+        spec = paper_spec("alexnet", "true_labels", weight_decay=0.004, weight_decay_layers=layers)
+        write_run(tmp_path, spec, train_acc=acc)
+    rows = [t for t in table1(_load(tmp_path)) if t.weight_decay]
+    assert sorted((t.weight_decay_layers, t.train) for t in rows) == [
+        ("all", 100.0),
+        ("hidden_dense", 50.0),
+    ]
+    md = render_markdown(build_report(_load(tmp_path)))
+    assert "0.004 (hidden_dense)" in md

@@ -129,9 +129,21 @@ def grid_command(
         ),
     ] = None,
     seeds: Annotated[
-        int | None,
+        str | None,
         typer.Option(
-            help="Repeat every run with seeds 0..N-1.",
+            metavar="N|S,S-S",
+            help="Repeat every run with seeds 0..N-1, or with the seeds given: 1,2 or 3-5 "
+            "(2-2: seed 2 alone).",
+            show_default=False,
+            rich_help_panel=SELECTION,
+        ),
+    ] = None,
+    plain: Annotated[
+        bool | None,
+        typer.Option(
+            "--plain/--no-plain",
+            help="--no-plain: leave out the runs without weight decay and random crop (e.g. "
+            "Table 1's regularized rows beside a paper grid that holds the plain ones).",
             show_default=False,
             rich_help_panel=SELECTION,
         ),
@@ -143,6 +155,7 @@ def grid_command(
     lr_decay: o.GivenLrDecay = None,
     momentum: o.GivenMomentum = None,
     weight_decay: o.GivenWeightDecay = None,
+    weight_decay_layers: o.GivenWeightDecayLayers = None,
     augment: o.GivenAugment = None,
     augment_crop: o.GivenAugmentCrop = None,
     train_subset: o.GivenTrainSubset = None,
@@ -250,6 +263,16 @@ def grid_command(
             rich_help_panel=EXECUTION,
         ),
     ] = True,
+    compact: Annotated[
+        bool,
+        typer.Option(
+            "--compact",
+            help="Remove each finished (completed or diverged) run's checkpoint.npz and "
+            "model.keras at once, keeping spec, env, metrics, result and log: a small folder "
+            "to bring back (implies --no-save-model). Stored in grid.json: --resume keeps it.",
+            rich_help_panel=EXECUTION,
+        ),
+    ] = False,
     dry_run: Annotated[
         bool, typer.Option(help="List the runs and exit; create nothing.", rich_help_panel=FOLDER)
     ] = False,
@@ -271,6 +294,7 @@ def grid_command(
         "lr_decay": lr_decay,
         "momentum": momentum,
         "weight_decay": weight_decay,
+        "weight_decay_layers": weight_decay_layers,
         "augment": augment,
         "augment_crop": augment_crop,
         "train_subset": train_subset,
@@ -292,6 +316,7 @@ def grid_command(
         "corruptions": corruptions,
         "levels": levels,
         "seeds": seeds,
+        "plain": plain,
     }
     if _from_environment(ctx, "data"):
         # $RETHINK_DATA, checked above, reaches the workers as it is, unstored (as before
@@ -320,11 +345,19 @@ def grid_command(
                 models=_split(models),
                 corruptions=_split(corruptions),
                 levels=parse_levels(levels),
-                seeds=seeds,
+                seeds=_seeds(seeds),
                 overrides=overrides,
+                plain=plain is not False,
             )
         )
     specs = _or_fail(lambda: expand(grid))
+    if weight_decay_layers not in (None, "all") and all(
+        s.weight_decay_layers == "all" for s in specs
+    ):
+        fail(
+            f"--weight-decay-layers {weight_decay_layers}: no run of this grid has weight "
+            "decay; give --weight-decay L > 0 (or --preset regularized or table1)"
+        )
     existing = _or_fail(lambda: stored_record(folder)) if folder is not None else None
     on_ray = executor == ExecutorName.ray
     _check_executor_options(on_ray, address, gpus, gpus_per_run, cpus_per_run)
@@ -375,8 +408,9 @@ def grid_command(
             cluster=cluster,
             worker=worker_command,
             reporter=reporter_for(console),
-            save_model=save_model,
+            save_model=save_model and not compact,
             dataset=data_set,
+            compact=compact,
         )
     )
     _print_wide(summary(result.state))
@@ -449,6 +483,26 @@ def _split(values: list[str] | None) -> list[str] | None:
     if values is None:
         return None
     return [x.strip() for v in values for x in v.split(",") if x.strip()]
+
+
+def _seeds(value: str | None) -> int | tuple[int, ...] | None:
+    """--seeds: a count N (seeds 0..N-1), or seeds listed and ranged: 1,2 or 3-5 or 2-2."""
+    if value is None:
+        return None
+    text = value.strip()
+    try:
+        if "," not in text and "-" not in text:
+            return int(text)
+        seeds: list[int] = []
+        for part in (p.strip() for p in text.split(",") if p.strip()):
+            first, _, last = part.partition("-")
+            seeds += range(int(first), int(last or first) + 1)
+        return tuple(seeds)
+    except ValueError:
+        fail(
+            "--seeds takes a count or the seeds, e.g. 3 (seeds 0-2), 1,2 or 2-2 (seed 2 alone); "
+            f"got {value!r}"
+        )
 
 
 def _gpus(value: str | None) -> tuple[str, ...]:

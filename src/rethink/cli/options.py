@@ -2,7 +2,7 @@
 
 Each option's help text is written here, its default is `RunSpec`'s (the one
 source of defaults: `DEFAULTS`), and its choices are Enums generated from the
-registries (models, randomizations, precisions, crops, loops): Typer lists
+registries (models, randomizations, precisions, crops, weight-decay layers, loops): Typer lists
 them in --help and refuses any other value (one line, exit 2: see
 `rethink.cli`); the members are strs, so `RunSpec` takes them as they are.
 `rethink run` shows
@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Annotated, Any, TypeAlias
 import typer
 
 from rethink.data.datasets import NAMES as DATASET_NAMES
-from rethink.models import MODELS
+from rethink.models import MODELS, WEIGHT_DECAY_LAYERS
 from rethink.spec import AUGMENT_CROPS, CORRUPTIONS, PRECISIONS, RunSpec
 from rethink.train.steppers import LOOPS, TORCH_COMPILE
 
@@ -37,6 +37,7 @@ if TYPE_CHECKING:
     Corruption: TypeAlias = str
     Precision: TypeAlias = str
     Crop: TypeAlias = str
+    DecayLayers: TypeAlias = str
     Loop: TypeAlias = str
     TorchCompile: TypeAlias = str
     DatasetName: TypeAlias = str
@@ -45,6 +46,7 @@ else:
     Corruption = choices("Corruption", CORRUPTIONS)
     Precision = choices("Precision", PRECISIONS)
     Crop = choices("Crop", AUGMENT_CROPS)
+    DecayLayers = choices("DecayLayers", WEIGHT_DECAY_LAYERS)
     Loop = choices("Loop", LOOPS)
     TorchCompile = choices("TorchCompile", TORCH_COMPILE)
     DatasetName = choices("DatasetName", DATASET_NAMES)
@@ -66,7 +68,13 @@ HELP = {
     "lr_decay": "Learning-rate factor after every epoch.",
     "momentum": "SGD momentum.",
     "weight_decay": (
-        "Weight decay L: gradient + L*w on every kernel (penalty L/2*sum w^2; Table 1: 5e-4)."
+        "Weight decay L: gradient + L*w on the kernels of --weight-decay-layers "
+        "(penalty L/2*sum w^2; Table 1: 5e-4)."
+    ),
+    "weight_decay_layers": (
+        "Which kernels weight decay applies to: all (every conv and dense layer) or "
+        "hidden_dense (the dense layers before the output only, as the TensorFlow CIFAR-10 "
+        "tutorial's AlexNet: --weight-decay 0.004); not the Inceptions, which have none."
     ),
     "augment": "Random crop + horizontal flip (Table 1's 'random crop').",
     "augment_crop": (
@@ -120,6 +128,7 @@ LearningRate = Annotated[float | None, _option("learning_rate", False, "--lr")]
 LrDecay = Annotated[float, _option("lr_decay", False)]
 Momentum = Annotated[float, _option("momentum", False)]
 WeightDecay = Annotated[float, _option("weight_decay", False)]
+WeightDecayLayers = Annotated[DecayLayers, _option("weight_decay_layers", False)]
 Augment = Annotated[bool, _option("augment", False)]
 AugmentCrop = Annotated[Crop, _option("augment_crop", False)]
 TrainSubset = Annotated[int | None, _option("train_subset", False)]
@@ -139,6 +148,7 @@ GivenLearningRate = Annotated[float | None, _option("learning_rate", True, "--lr
 GivenLrDecay = Annotated[float | None, _option("lr_decay", True)]
 GivenMomentum = Annotated[float | None, _option("momentum", True)]
 GivenWeightDecay = Annotated[float | None, _option("weight_decay", True)]
+GivenWeightDecayLayers = Annotated[DecayLayers | None, _option("weight_decay_layers", True)]
 GivenAugment = Annotated[bool | None, _option("augment", True)]
 GivenAugmentCrop = Annotated[Crop | None, _option("augment_crop", True)]
 GivenTrainSubset = Annotated[int | None, _option("train_subset", True)]

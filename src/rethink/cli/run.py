@@ -40,6 +40,7 @@ def run_command(
     lr_decay: o.LrDecay = D["lr_decay"],
     momentum: o.Momentum = D["momentum"],
     weight_decay: o.WeightDecay = D["weight_decay"],
+    weight_decay_layers: o.WeightDecayLayers = D["weight_decay_layers"],
     augment: o.Augment = D["augment"],
     augment_crop: o.AugmentCrop = D["augment_crop"],
     train_subset: o.TrainSubset = D["train_subset"],
@@ -74,6 +75,14 @@ def run_command(
             help="Save the trained model as model.keras when the run completes.",
         ),
     ] = True,
+    keep_checkpoint: Annotated[
+        bool,
+        typer.Option(
+            envvar="RETHINK_KEEP_CHECKPOINT",
+            help="Keep checkpoint.npz once the run completed or diverged (a grid's "
+            "--compact turns it off; a stopped or failed run always keeps it).",
+        ),
+    ] = True,
     backend: BackendOption = None,
 ) -> None:
     """Train one model on one randomization of CIFAR-10 (or --dataset/--data) with the paper's protocol.
@@ -94,6 +103,12 @@ def run_command(
                 fail(
                     "missing --model (one of inception, inception_no_bn, alexnet, mlp_1x512, mlp_3x512)"
                 )
+            if weight_decay_layers != "all" and not weight_decay:
+                # The spec would store "all": say so instead of ignoring the flag.
+                fail(
+                    f"--weight-decay-layers {weight_decay_layers} chooses where weight decay "
+                    "applies: give --weight-decay L > 0 too"
+                )
             spec = RunSpec(
                 model=model,
                 corruption=corruption,
@@ -106,6 +121,7 @@ def run_command(
                 lr_decay=lr_decay,
                 momentum=momentum,
                 weight_decay=weight_decay,
+                weight_decay_layers=weight_decay_layers,
                 augment=augment,
                 augment_crop=augment_crop,
                 train_subset=train_subset,
@@ -147,6 +163,10 @@ def run_command(
     except RunError as e:
         fail(str(e))
     status = result.get("status")
+    if not keep_checkpoint and status in ("completed", "diverged"):  # never trained again
+        from rethink.run.folder import RunDir
+
+        RunDir(out / spec.run_id).checkpoint_path.unlink(missing_ok=True)
     line = (
         f"{spec.run_id}: {status} at step {result.get('step')}"
         f", train acc {percent(result.get('train_acc'), 2)}, test acc {percent(result.get('test_acc'), 2)}"

@@ -11,8 +11,13 @@ divergence in one run never stops the others. The worker writes its run folder
 that dies without writing result.json gets one written for it here: status
 `failed`, with the exit code or signal and the last lines of worker.log.
 
+Compact grids (`compact=True`, `rethink grid --compact`): a run that finishes
+(completed or diverged) has its checkpoint.npz and model.keras removed at once
+(`COMPACT_REMOVES`), and so have finished runs found at the start.
+
 Resume policy (what a second `rethink grid` on the same folder does):
-- `completed` runs are final: skipped, their files never touched;
+- `completed` runs are final: skipped, their files never touched (in a compact
+  grid, but for the removals above);
 - `diverged` runs are final too: the same spec and seed would diverge again;
 - `failed` and `stopped` runs, and runs without a result, are started again:
   their stale result.json is removed and the worker continues from its
@@ -55,11 +60,14 @@ from pathlib import Path
 from types import FrameType
 from typing import Any, Protocol
 
-from rethink.run.folder import RunDir, write_json
+from rethink.run.folder import CHECKPOINT, MODEL_FILE, RunDir, write_json
 from rethink.spec import RunSpec
 from rethink.train.outcome import FINAL, Outcome, Status
 
 WORKER_LOG = "worker.log"
+# What a compact grid removes from a run once it finished (completed or diverged):
+# it is never trained again, so only its record (spec, env, metrics, result, log) stays.
+COMPACT_REMOVES = (CHECKPOINT, MODEL_FILE)
 CIFAR10_TRAIN = 50_000  # to estimate the steps of an epochs-based run before it starts
 
 # Display statuses of a run; the final ones mirror result.json's.
@@ -105,6 +113,25 @@ class RunState:
             if source is not None and source.get(key) is not None:
                 return source[key]
         return None
+
+    def window_value(self, key: str) -> Any:
+        """The training-mode mean `key` ("train_loss", "train_acc") of the batches as
+        trained (Figure 1a's curve): result.json's last full window once finished
+        (`window_<key>`; a format-1 result held it as `key`), else progress.json's
+        running mean; None if neither."""
+        if self.result is not None:
+            name = key if self.result.get("format") is None else f"window_{key}"
+            if self.result.get(name) is not None:
+                return self.result[name]
+        return (self.progress or {}).get(key)
+
+    def eval_value(self, key: str) -> Any:
+        """The trained model on the whole training split, inference mode, at the end
+        (result.json's `key`: "train_loss", "train_acc"; Table 1's train accuracy);
+        None before the end or in a format-1 result, whose `key` was a window mean."""
+        if self.result is None or self.result.get("format") is None:
+            return None
+        return self.result.get(key)
 
     @property
     def step(self) -> int:
@@ -357,6 +384,7 @@ class Executor:
         refresh_s: float = 0.5,
         stop_timeout_s: float = 120.0,
         dataset: str = "",
+        compact: bool = False,
     ) -> None:
         if jobs < 1:
             raise ValueError(f"jobs must be at least 1, got {jobs}")
@@ -374,6 +402,11 @@ class Executor:
         self._stop_at: float | None = None  # monotonic time of the first stop request
         self._force = False  # second stop request: kill now
         self._device = ""  # from a run's env.json
+        self.compact = compact  # remove each finished run's checkpoint and model
+        if compact:  # runs finished before (a resumed grid, or one made compact now)
+            for run in self.state.runs:
+                if run.status.finished:
+                    self._compact(run)
 
     # ---- the loop -----------------------------------------------------------------
 
@@ -534,7 +567,15 @@ class Executor:
                 result = self._write_result(run, Status.FAILED, error)
         run.result, run.status, run.finished = result, Status(result["status"]), time.time()
         self._find_device()
+        if self.compact and run.status.finished:
+            self._compact(run)
         self.reporter.run_finished(self.state, run)
+
+    def _compact(self, run: RunState) -> None:
+        """Remove a finished run's checkpoint and model (a compact grid); failed and
+        stopped runs keep their checkpoint, which resuming needs."""
+        for name in COMPACT_REMOVES:
+            (self.grid_dir / run.run_id / name).unlink(missing_ok=True)
 
     def _record_failure(self, run: RunState, error: str) -> None:
         run.result = self._write_result(run, Status.FAILED, error)

@@ -38,6 +38,7 @@ from rethink.grid.spec import (
     difference,
     expand,
     grid_of,
+    is_compact,
     next_output_dir,
     read_record,
     record,
@@ -135,6 +136,7 @@ def run_grid(
     argv: Sequence[str] | None = None,
     save_model: bool = True,
     dataset: Dataset | None = None,
+    compact: bool = False,
 ) -> GridResult:
     """Train `grid` into `out` (None: the next free `output_N`); see the module docs.
 
@@ -146,6 +148,8 @@ def run_grid(
     each completed run writes model.keras (the workers' RETHINK_SAVE_MODEL);
     `dataset`: the data set the runs train on, recorded in grid.json and shown in
     the live table's title (None: not known here; each run's env.json says).
+    `compact`: remove each finished run's checkpoint.npz and model.keras at once
+    (no model is saved); recorded in grid.json, so a folder once compact stays so.
     """
     try:
         specs = expand(grid)
@@ -168,16 +172,41 @@ def run_grid(
     try:
         existing = read_record(folder)  # again, now that no one else can write it
         if existing is None:
-            rec = record(grid, specs, preset=preset, backend=backend, argv=list(argv or sys.argv))
+            rec = record(
+                grid,
+                specs,
+                preset=preset,
+                backend=backend,
+                argv=list(argv or sys.argv),
+                compact=compact,
+            )
             if dataset is not None:
                 rec["dataset"] = dataset.to_dict()
             write_record(folder, rec)
         else:
             check_same(folder, existing, specs)
-        env = {"RETHINK_SAVE_MODEL": "1" if save_model else "0"}
+            if compact and not is_compact(existing):  # made compact now: from now on
+                write_record(folder, {**existing, "compact": True})
+            compact = compact or is_compact(existing)
+        env = {
+            "RETHINK_SAVE_MODEL": "1" if save_model and not compact else "0",
+            # The worker removes its own checkpoint once finished, so that a Ray task
+            # shipping files back never sends it (the executor removes it here too).
+            "RETHINK_KEEP_CHECKPOINT": "0" if compact else "1",
+        }
         described = dataset.describe() if dataset is not None else ""
         state = _execute(
-            folder, specs, backend, jobs, tuple(gpus), cluster, worker, reporter, env, described
+            folder,
+            specs,
+            backend,
+            jobs,
+            tuple(gpus),
+            cluster,
+            worker,
+            reporter,
+            env,
+            described,
+            compact,
         )
     finally:
         lock.release()
@@ -195,6 +224,7 @@ def _execute(
     reporter: Reporter | None,
     env: dict[str, str],
     dataset: str = "",
+    compact: bool = False,
 ) -> GridState:
     if cluster is None:
         import os
@@ -215,6 +245,7 @@ def _execute(
         launcher=launcher,
         reporter=reporter,
         dataset=dataset,
+        compact=compact,
     ).run()
 
 

@@ -9,6 +9,15 @@
 captured `Console(width=..., record=True)`. Without a terminal (CI, `> log`)
 `PlainReporter` prints one line when a run starts or ends and a status line at
 most every `every_s` seconds.
+
+Two kinds of numbers, named apart everywhere: "loss" and "train acc" are
+training-mode means of the batches as trained (the last full window once a run
+ended, the running mean while it trains: Figure 1a's curve); "eval loss",
+"eval acc" and "test acc" are the model in inference mode (the whole training
+split at the end: Table 1's train accuracy; the test split). A BatchNorm model
+that trained fewer than `BATCH_NORM_SETTLED_STEPS` steps gets its
+inference-mode numbers marked with `UNSETTLED`: its moving statistics still
+hold much of their initial values.
 """
 
 from __future__ import annotations
@@ -26,6 +35,7 @@ from rich.text import Text
 from rethink.formats import duration
 from rethink.grid.executor import GridState, Reporter, RunState
 from rethink.grid.spec import run_label
+from rethink.models import BATCH_NORM_SETTLED_STEPS, batch_norm_settled
 from rethink.train.outcome import Status
 
 STYLES = {
@@ -46,6 +56,43 @@ def _num(value: Any, fmt: str) -> str:
     except (TypeError, ValueError):
         return ""
     return "nan" if not math.isfinite(x) else format(x, fmt)
+
+
+UNSETTLED = "*"  # after an inference-mode number of a BatchNorm model trained too few steps
+NUMBERS_NOTE = (
+    "loss, train acc: training mode, the batches as trained (the last --log-every steps; "
+    "Figure 1a's curve). eval loss, eval acc: the final model on the whole training split "
+    "in inference mode (Table 1's train accuracy). test acc: inference mode."
+)
+
+
+def settled(run: RunState) -> bool:
+    """Whether the run's inference-mode numbers come from settled BatchNorm statistics."""
+    return batch_norm_settled(run.spec.model, run.step)
+
+
+def _inference(run: RunState, value: Any, fmt: str) -> str:
+    """An inference-mode number, marked if it comes from unsettled BatchNorm statistics."""
+    text = _num(value, fmt)
+    return text + UNSETTLED if text and not settled(run) else text
+
+
+def _marked(run: RunState) -> bool:
+    """Whether the run shows an inference-mode number marked `UNSETTLED`."""
+    shown = (run.value("test_acc"), run.eval_value("train_loss"), run.eval_value("train_acc"))
+    return not settled(run) and any(_num(x, "g") for x in shown)
+
+
+def unsettled_note(runs: list[RunState]) -> str | None:
+    """The caption line for `UNSETTLED` marks among `runs` (None if there are none)."""
+    steps = sorted({r.step for r in runs if _marked(r)})
+    if not steps:
+        return None
+    after = f"{steps[0]} steps" if len(steps) == 1 else f"{steps[0]} to {steps[-1]} steps"
+    return (
+        f"{UNSETTLED} BatchNorm moving statistics not settled after {after}: inference-mode "
+        f"numbers unreliable (settled from {BATCH_NORM_SETTLED_STEPS} steps)"
+    )
 
 
 def title(state: GridState) -> str:
@@ -88,9 +135,9 @@ def _row(run: RunState, now: float) -> list[RenderableType]:
         Text(run.status, style=STYLES.get(run.status, "")),
         ProgressBar(total=total, completed=step, width=16),
         f"{step}/{total}",
-        _num(run.value("train_loss"), ".4f"),
-        _num(run.value("train_acc"), ".3f"),
-        _num(run.value("test_acc"), ".3f"),
+        _num(run.window_value("train_loss"), ".4f"),
+        _num(run.window_value("train_acc"), ".3f"),
+        _inference(run, run.value("test_acc"), ".3f"),
         _num(run.value("images_per_s"), ".0f"),
         duration(run.elapsed(now), missing=""),
         duration(run.remaining(), missing=""),
@@ -138,6 +185,9 @@ def render(
         table.add_row(*_row(run, now))
     if len(shown) < len(state.runs):
         table.add_row("", f"... {len(state.runs) - len(shown)} more runs not shown")
+    note = unsettled_note(shown)
+    if note:
+        table.caption, table.caption_justify = note, "left"
     done, total = state.steps_done()
     bar = ProgressBar(total=max(1, total), completed=done, width=30)
     line = Table.grid(padding=(0, 1))
@@ -146,7 +196,8 @@ def render(
 
 
 def summary(state: GridState) -> Table:
-    """The end-of-grid table: final numbers of every run, and errors of failed ones."""
+    """The end-of-grid table: final numbers of every run, what they are, and errors of
+    failed runs (in the caption)."""
     data = f" · {state.dataset}" if state.dataset else ""
     table = Table(title=f"rethink grid {state.grid_dir}{data}: {grid_line(state, None)}")
     for name in (
@@ -154,8 +205,10 @@ def summary(state: GridState) -> Table:
         "randomization",
         "status",
         "steps",
-        "train loss",
+        "loss",
         "train acc",
+        "eval loss",
+        "eval acc",
         "test acc",
         "steps to fit",
         "time",
@@ -169,39 +222,55 @@ def summary(state: GridState) -> Table:
             run_label(run.spec),
             Text(run.status, style=STYLES.get(run.status, "")),
             str(run.step) if run.status != Status.QUEUED else "",
-            _num(run.value("train_loss"), ".4f"),
-            _num(run.value("train_acc"), ".3f"),
-            _num(run.value("test_acc"), ".3f"),
+            _num(run.window_value("train_loss"), ".4f"),
+            _num(run.window_value("train_acc"), ".3f"),
+            _inference(run, run.eval_value("train_loss"), ".4f"),
+            _inference(run, run.eval_value("train_acc"), ".3f"),
+            _inference(run, run.value("test_acc"), ".3f"),
             str(run.result.get("steps_to_fit") or "") if run.result else "",
             duration(run.elapsed(time.time()), missing="") if run.status != Status.QUEUED else "",
         )
-    errors = [r for r in state.runs if r.result and r.result.get("error")]
-    if errors:
-        table.caption = "\n".join(f"{r.run_id}: {r.result['error']}" for r in errors if r.result)
-        table.caption_justify = "left"
+    lines = [NUMBERS_NOTE]
+    note = unsettled_note(state.runs)
+    if note:
+        lines.append(note)
+    lines += [
+        f"{r.run_id}: {r.result['error']}" for r in state.runs if r.result and r.result.get("error")
+    ]
+    table.caption, table.caption_justify = "\n".join(lines), "left"
     return table
 
 
 def finished_line(state: GridState, run: RunState) -> str:
-    """'[3/25] done mlp_1x512-true_labels-s0: loss 0.0123, train acc 0.998, test acc 0.512 in 1:02'."""
+    """'[3/25] completed mlp_1x512-true_labels-s0: step 1000, loss 0.0123, train acc 0.998,
+    eval loss 0.0101, eval acc 0.999, test acc 0.512 in 1:02', the summary table's
+    numbers; inference-mode ones of unsettled BatchNorm marked, and the mark explained."""
     head = f"[{run.index}/{len(state.runs)}] {run.status} {run.run_id}"
     if run.status in (Status.FAILED, Status.STOPPED) and run.result and run.result.get("error"):
         return f"{head}: {run.result['error']}"
     numbers = [
         f"step {run.step}",
-        f"loss {_num(run.value('train_loss'), '.4f') or '?'}",
-        f"train acc {_num(run.value('train_acc'), '.3f') or '?'}",
-        f"test acc {_num(run.value('test_acc'), '.3f') or '?'}",
+        f"loss {_num(run.window_value('train_loss'), '.4f') or '?'}",
+        f"train acc {_num(run.window_value('train_acc'), '.3f') or '?'}",
     ]
-    return (
+    if run.eval_value("train_acc") is not None:
+        numbers += [
+            f"eval loss {_inference(run, run.eval_value('train_loss'), '.4f') or '?'}",
+            f"eval acc {_inference(run, run.eval_value('train_acc'), '.3f')}",
+        ]
+    numbers.append(f"test acc {_inference(run, run.value('test_acc'), '.3f') or '?'}")
+    line = (
         f"{head}: {', '.join(numbers)} in {duration(run.elapsed(time.time()), missing='') or '?'}"
     )
+    note = unsettled_note([run])
+    return f"{line} ({note})" if note else line
 
 
 def status_line(state: GridState, now: float) -> str:
-    """The periodic plain status: grid counts and each running run's step."""
+    """The periodic plain status: grid counts and each running run's step and running
+    training loss (the live table's "loss")."""
     running = [
-        f"{r.run_id} {r.step}/{r.total_steps} loss {_num(r.value('train_loss'), '.4f') or '?'}"
+        f"{r.run_id} {r.step}/{r.total_steps} loss {_num(r.window_value('train_loss'), '.4f') or '?'}"
         for r in state.runs
         if r.status == Status.RUNNING
     ]
@@ -269,8 +338,8 @@ class LiveReporter(Reporter):
         self._live.start(refresh=True)
 
     def _render(self, state: GridState) -> RenderableType:
-        # Title, grid line, header and borders take about 8 lines.
-        return render(state, max_rows=max(3, self.console.height - 9))
+        # Title, grid line, header, borders and a caption take about 9 lines.
+        return render(state, max_rows=max(3, self.console.height - 10))
 
     def update(self, state: GridState) -> None:
         if self._live is not None:

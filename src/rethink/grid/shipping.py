@@ -6,7 +6,10 @@
     apply_files(driver_run_dir, files)           # the driver writes what arrived, atomically
 
 `rethink.grid.ray.cluster` wires these to Ray; here they are plain Python, testable
-without a cluster.
+without a cluster. A file gone from the node travels as None and is removed on the
+driver: so in a compact grid (`rethink grid --compact`), whose workers remove their
+checkpoint once finished, the last shipment of a finished run removes the
+checkpoint instead of sending it.
 """
 
 from __future__ import annotations

@@ -231,15 +231,18 @@ def select(
     models: Sequence[str] | None = None,
     corruptions: Sequence[str] | None = None,
     levels: Sequence[float] | None = None,
-    seeds: int | None = None,
+    seeds: int | Sequence[int] | None = None,
     overrides: Mapping[str, Any] | None = None,
+    plain: bool = True,
 ) -> GridSpec:
     """`grid` (a preset) with the user's selection and training flags put in.
 
     Given `corruptions` replace the preset's, and drop its levels unless
     `partial_labels` is among them; given `levels` replace the preset's.
-    `seeds=N` means seeds 0..N-1. `overrides` win over the preset's base; a
-    given `steps` clears the base's `epochs` and the other way round.
+    `seeds=N` means seeds 0..N-1, a sequence those seeds. `overrides` win over
+    the preset's base; a given `steps` clears the base's `epochs` and the other
+    way round. `plain=False` leaves out the runs without weight decay and random
+    crop (a grid's regularized rows only, e.g. Table 1's beside a paper grid).
     """
     new_levels: tuple[float, ...] = grid.levels
     if corruptions is not None:
@@ -253,8 +256,15 @@ def select(
         new_levels = tuple(levels)
     if models is not None and not models:
         raise GridError("no models selected")
-    if seeds is not None and seeds < 1:
-        raise GridError(f"--seeds must be at least 1, got {seeds}")
+    chosen_seeds = grid.seeds
+    if isinstance(seeds, int):
+        if seeds < 1:
+            raise GridError(f"--seeds must be at least 1, got {seeds}")
+        chosen_seeds = tuple(range(seeds))
+    elif seeds is not None:
+        if not seeds:
+            raise GridError("no seeds given")
+        chosen_seeds = tuple(seeds)
     base = dict(grid.base)
     overrides = dict(overrides or {})
     if overrides.get("steps") is not None and overrides.get("epochs") is not None:
@@ -264,14 +274,27 @@ def select(
     if overrides.get("epochs") is not None:
         base["steps"] = None
     base.update({k: v for k, v in overrides.items() if v is not None})
+    variants = grid.variants
+    if not plain:
+        variants = tuple(v for v in variants if _regularized({**base, **v.overrides}))
+        if not variants:
+            raise GridError(
+                "--no-plain leaves no run: every run of this grid trains without weight decay "
+                "and random crop"
+            )
     return GridSpec(
         models=tuple(models) if models is not None else grid.models,
         corruptions=tuple(corruptions) if corruptions is not None else grid.corruptions,
         levels=new_levels,
-        seeds=tuple(range(seeds)) if seeds is not None else grid.seeds,
+        seeds=chosen_seeds,
         base=base,
-        variants=grid.variants,
+        variants=variants,
     )
+
+
+def _regularized(settings: Mapping[str, Any]) -> bool:
+    """Whether runs with these settings train with weight decay or random crop."""
+    return bool(settings.get("weight_decay")) or bool(settings.get("augment"))
 
 
 def expand(grid: GridSpec) -> list[RunSpec]:
@@ -323,6 +346,8 @@ def run_label(spec: RunSpec) -> str:
         text = f"labels p={spec.level:g}"
     if spec.weight_decay:
         text += f" wd{spec.weight_decay:g}"
+        if spec.weight_decay_layers == "hidden_dense":
+            text += " hd"
     if spec.augment:
         text += " crop"
     if spec.precision != "float32":
@@ -334,9 +359,18 @@ def run_label(spec: RunSpec) -> str:
 
 
 def record(
-    grid: GridSpec, specs: Sequence[RunSpec], *, preset: str, backend: str, argv: Sequence[str] = ()
+    grid: GridSpec,
+    specs: Sequence[RunSpec],
+    *,
+    preset: str,
+    backend: str,
+    argv: Sequence[str] = (),
+    compact: bool = False,
 ) -> dict[str, Any]:
-    """grid.json's content: what the folder holds and how it was made."""
+    """grid.json's content: what the folder holds and how it was made.
+
+    `compact`: each finished run's checkpoint and model are removed (`rethink grid
+    --compact`); stored so that a resumed grid keeps doing it (absent: off)."""
     return {
         "format": GRID_FORMAT,
         "preset": preset,
@@ -345,7 +379,13 @@ def record(
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
         "command": list(argv),
         "runs": [s.run_id for s in specs],
+        "compact": compact,
     }
+
+
+def is_compact(rec: Mapping[str, Any]) -> bool:
+    """Whether a grid.json record asks for a compact grid (older records: no)."""
+    return rec.get("compact") is True
 
 
 def write_record(folder: Path, rec: Mapping[str, Any]) -> None:

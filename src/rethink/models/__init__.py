@@ -5,10 +5,13 @@
     REGISTRY["alexnet"].paper_parameters     # 1,387,786 (Table 1)
     model = build("inception")               # input 28x28x3, 10 logits (Keras imported here)
     model = build("alexnet", weight_decay=5e-4)
+    model = build("alexnet", weight_decay=0.004, weight_decay_layers="hidden_dense")
 
 `REGISTRY` is the one table of models: name -> builder, learning rate and
-the paper's parameter count. Importing this package does not import Keras
-(the run spec validates names against it); `build` does. Every model ends
+the paper's parameter count, and what the model is made of where other
+stages need to know it (hidden dense layers for weight decay, BatchNorm for
+the grid's view). Importing this package does not import Keras (the run spec
+validates names against it); `build` does. Every model ends
 in a float32 Dense layer producing LOGITS (no softmax): train with
 `from_logits=True`; the float32 head keeps the loss in float32 when a
 mixed-precision policy is set before `build`. The local response
@@ -18,9 +21,24 @@ normalization layer of AlexNet is `rethink.models.lrn`.
 from __future__ import annotations
 
 import importlib
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
+
+# Which layers weight decay applies to (RunSpec.weight_decay_layers): "all" decays
+# every conv and dense kernel; "hidden_dense" only the dense layers before the
+# output layer, as the TensorFlow CIFAR-10 tutorial (the paper's AlexNet) does.
+# Biases and BatchNorm are never decayed.
+WEIGHT_DECAY_LAYERS = ("all", "hidden_dense")
+
+# Keras BatchNormalization's moving averages (momentum 0.99, which the Inception
+# uses) keep 0.99**n of their initial values (mean 0, variance 1) after n
+# training steps: more than 1% before 459 steps. Until then, inference-mode
+# numbers of a BatchNorm model (test split, training-split evaluation) come from
+# statistics that have not settled.
+BATCH_NORM_MOMENTUM = 0.99
+BATCH_NORM_SETTLED_STEPS = math.ceil(math.log(0.01) / math.log(BATCH_NORM_MOMENTUM))  # 459
 
 
 @dataclass(frozen=True)
@@ -28,10 +46,16 @@ class ModelInfo:
     """One model of the paper: how to build it and the paper's numbers for it."""
 
     name: str
-    builder: str  # "module:function" under rethink.models, called (shape, classes, regularizer)
+    builder: str  # "module:function" under rethink.models, called (shape, classes, regularizers)
     learning_rate: float  # Appendix A: 0.1 for the Inceptions, 0.01 for AlexNet and the MLPs
     paper_parameters: int  # trainable parameters in Table 1 (input 28x28x3, 10 classes)
     options: Mapping[str, Any] = field(default_factory=dict)
+    hidden_dense: int = 0  # dense layers before the output layer (weight_decay_layers)
+
+    @property
+    def batch_norm(self) -> bool:
+        """Whether the model has BatchNorm layers (moving statistics in inference mode)."""
+        return bool(self.options.get("batch_norm", False))
 
 
 REGISTRY: dict[str, ModelInfo] = {
@@ -39,12 +63,35 @@ REGISTRY: dict[str, ModelInfo] = {
     for m in (
         ModelInfo("inception", "inception:inception", 0.1, 1_649_402, {"batch_norm": True}),
         ModelInfo("inception_no_bn", "inception:inception", 0.1, 1_649_402, {"batch_norm": False}),
-        ModelInfo("alexnet", "alexnet:alexnet", 0.01, 1_387_786),
-        ModelInfo("mlp_1x512", "mlp:mlp", 0.01, 1_209_866, {"depth": 1}),
-        ModelInfo("mlp_3x512", "mlp:mlp", 0.01, 1_735_178, {"depth": 3}),
+        ModelInfo("alexnet", "alexnet:alexnet", 0.01, 1_387_786, hidden_dense=2),
+        ModelInfo("mlp_1x512", "mlp:mlp", 0.01, 1_209_866, {"depth": 1}, hidden_dense=1),
+        ModelInfo("mlp_3x512", "mlp:mlp", 0.01, 1_735_178, {"depth": 3}, hidden_dense=3),
     )
 }
 MODELS: tuple[str, ...] = tuple(REGISTRY)  # the paper's order
+
+
+def check_weight_decay_layers(name: str, weight_decay: float, layers: str) -> None:
+    """Raise ValueError if weight decay cannot apply to `layers` of model `name`:
+    an unknown choice, or `hidden_dense` with weight decay on a model without
+    hidden dense layers (the Inceptions), where it would decay nothing."""
+    if layers not in WEIGHT_DECAY_LAYERS:
+        raise ValueError(
+            f"unknown weight-decay layers {layers!r}; choose from {', '.join(WEIGHT_DECAY_LAYERS)}"
+        )
+    if layers == "hidden_dense" and weight_decay > 0 and not REGISTRY[name].hidden_dense:
+        with_dense = ", ".join(m.name for m in REGISTRY.values() if m.hidden_dense)
+        raise ValueError(
+            f"{name} has no hidden dense layer: weight decay on hidden_dense would decay "
+            f"nothing (models with them: {with_dense})"
+        )
+
+
+def batch_norm_settled(name: str, steps: int) -> bool:
+    """Whether model `name`'s inference-mode numbers after `steps` training steps come
+    from settled statistics: True without BatchNorm, else from
+    BATCH_NORM_SETTLED_STEPS steps on."""
+    return not REGISTRY[name].batch_norm or steps >= BATCH_NORM_SETTLED_STEPS
 
 
 def build(
@@ -52,27 +99,42 @@ def build(
     input_shape: tuple[int, ...] = (28, 28, 3),
     num_classes: int = 10,
     weight_decay: float = 0.0,
+    weight_decay_layers: str = "all",
 ) -> Any:
     """A new functional Keras model `name` that maps images to `num_classes` logits.
 
     `weight_decay` > 0 is weight decay as PyTorch's SGD and the paper's
-    TensorFlow code mean it: the gradient of every conv and dense kernel
-    (not biases or BatchNorm offsets) gains `weight_decay * w`, through the
+    TensorFlow code mean it: the gradient of each decayed kernel (never
+    biases or BatchNorm offsets) gains `weight_decay * w`, through the
     penalty `weight_decay / 2 * sum(w**2)` (Keras `L2(weight_decay / 2)`),
-    which the reported loss includes. Raises ValueError for an unknown name
-    or a negative weight decay.
+    which the reported loss includes. `weight_decay_layers` says which
+    kernels: "all" (every conv and dense layer) or "hidden_dense" (the dense
+    layers before the output layer only, as the TensorFlow CIFAR-10 tutorial
+    decays its AlexNet). Raises ValueError for an unknown name or choice, a
+    negative weight decay, or hidden_dense on a model without hidden dense layers.
     """
     if name not in REGISTRY:
         raise ValueError(f"unknown model {name!r}; choose from {', '.join(MODELS)}")
     if weight_decay < 0:
         raise ValueError(f"weight decay must be >= 0, got {weight_decay}")
-    import keras
+    check_weight_decay_layers(name, weight_decay, weight_decay_layers)
+    from rethink.models.decay import layer_regularizers
 
     info = REGISTRY[name]
     module, function = info.builder.split(":")
     make = getattr(importlib.import_module(f"rethink.models.{module}"), function)
-    regularizer = keras.regularizers.L2(weight_decay / 2) if weight_decay > 0 else None
-    return make(tuple(input_shape), num_classes, regularizer, name=name, **info.options)
+    regularizers = layer_regularizers(weight_decay, weight_decay_layers)
+    return make(tuple(input_shape), num_classes, regularizers, name=name, **info.options)
 
 
-__all__ = ["MODELS", "REGISTRY", "ModelInfo", "build"]
+__all__ = [
+    "BATCH_NORM_MOMENTUM",
+    "BATCH_NORM_SETTLED_STEPS",
+    "MODELS",
+    "REGISTRY",
+    "WEIGHT_DECAY_LAYERS",
+    "ModelInfo",
+    "batch_norm_settled",
+    "build",
+    "check_weight_decay_layers",
+]

@@ -12,6 +12,9 @@ from typing import Any
 
 import keras
 
+from rethink.models import BATCH_NORM_MOMENTUM
+from rethink.models.decay import NONE, LayerRegularizers
+
 # (kind, filters): "conv" (3x3, c), "inc" (c1, c3), "down" (c3); the paper's order.
 _LAYOUT: tuple[tuple[str, tuple[int, ...]], ...] = (
     ("conv", (96,)),
@@ -31,14 +34,17 @@ _LAYOUT: tuple[tuple[str, tuple[int, ...]], ...] = (
 def inception(
     input_shape: tuple[int, ...],
     num_classes: int,
-    kernel_regularizer: keras.regularizers.Regularizer | None = None,
+    regularizers: LayerRegularizers = NONE,
     batch_norm: bool = True,
     name: str = "inception",
 ) -> keras.Model:
-    """The small Inception of Table 1 (7x7x336 before global pooling); outputs logits."""
+    """The small Inception of Table 1 (7x7x336 before global pooling); outputs logits.
+
+    `regularizers`: the kernel regularizers of the convolutions and of the output
+    layer (the Inception has no hidden dense layer)."""
 
     def conv(x: Any, filters: int, size: int, strides: int, prefix: str) -> Any:
-        return _conv_module(x, filters, size, strides, prefix, kernel_regularizer, batch_norm)
+        return _conv_module(x, filters, size, strides, prefix, regularizers.conv, batch_norm)
 
     inputs = keras.Input(shape=input_shape, name="images")
     x = inputs
@@ -59,7 +65,7 @@ def inception(
     x = keras.layers.GlobalAveragePooling2D(name="avg_pool")(x)
     # float32 head: logits (and so the loss) stay float32 under mixed precision.
     logits = keras.layers.Dense(
-        num_classes, kernel_regularizer=kernel_regularizer, dtype="float32", name="logits"
+        num_classes, kernel_regularizer=regularizers.output, dtype="float32", name="logits"
     )(x)
     return keras.Model(inputs, logits, name=name)
 
@@ -84,5 +90,7 @@ def _conv_module(
         name=f"{name}_conv",
     )(x)
     if batch_norm:
-        x = keras.layers.BatchNormalization(scale=False, name=f"{name}_bn")(x)
+        x = keras.layers.BatchNormalization(
+            momentum=BATCH_NORM_MOMENTUM, scale=False, name=f"{name}_bn"
+        )(x)
     return keras.layers.ReLU(name=f"{name}_relu")(x)

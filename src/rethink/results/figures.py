@@ -4,6 +4,7 @@
     fig = figure_1a(grid.runs)                        # (a) loss vs thousand steps, Inception
     fig = figure_1a(grid.runs, model="alexnet")       # ... another model
     fig = figure_1a(grid.runs, model=ALL_MODELS)      # ... the mean over the models present
+    fig = figure_1a_models(grid.runs)                 # ... a panel per model, and their mean
     fig = figure_1b(grid.runs)                        # (b) steps to fit vs corruption level
     fig = figure_1c(grid.runs)                        # (c) test error vs corruption level
     fig = figure_2b(grid.runs)                        # 2(b) Inception with/without BatchNorm
@@ -14,7 +15,8 @@ are means over seeds with a min-max band. Figure 1a is the paper's panel by defa
 Inception alone, or where the grid has no Inception runs the first model
 present in the paper's order (`default_model`), named in the title; the
 mean over all models (each curve interpolated onto a common step grid
-first) only when asked for.
+first) only when asked for. `figure_1a_models` sets every model's panel and
+the mean side by side in one figure (sharing the y axis, one legend below).
 
 Figure 1b plots the time to fit (first full `log_every` window whose mean
 training accuracy reaches the runs' fit threshold, 100% by default) against
@@ -86,6 +88,7 @@ WIDTH, HEIGHT = 3.4, 2.6  # inches: one column of the paper
 MAX_POINTS = 1000  # points of the common step grid
 PAPER_MODEL = "inception"  # the paper's Figure 1a
 ALL_MODELS = "all"  # figure_1a(model=ALL_MODELS): the mean over the models present
+MODEL_PANEL_COLUMNS = 3  # figure_1a_models: panels per row
 LOWER_THRESHOLD = 0.99  # Figure 1b's second panel, where the fit threshold is missed
 RC: dict[Any, Any] = {
     "font.size": 8,
@@ -334,11 +337,56 @@ def _curve_runs(runs: Sequence[Run]) -> list[Run]:
     return [r for r in runs if r.summary.corruption in CORRUPTION_STYLE and len(r.steps)]
 
 
+def _models_present(runs: Sequence[Run]) -> list[str]:
+    """The models with training-loss curves, in the paper's order (others by name after)."""
+    present = {r.summary.model for r in _curve_runs(runs)}
+    return [m for m in MODELS if m in present] + sorted(present - set(MODELS))
+
+
 def default_model(runs: Sequence[Run]) -> str | None:
     """The model of the paper's Figure 1a: Inception, else the first present in the paper's order."""
-    present = {r.summary.model for r in _curve_runs(runs)}
-    order = [m for m in MODELS if m in present] + sorted(present - set(MODELS))
+    order = _models_present(runs)
     return order[0] if order else None
+
+
+def _panel_runs(curves_of: Sequence[Run], model: str) -> list[Run]:
+    """Figure 1a's runs of `model` (ALL_MODELS: of every model), plain ones where any."""
+    return _plain([r for r in curves_of if model == ALL_MODELS or r.summary.model == model])
+
+
+def _draw_1a(ax: Axes, chosen: Sequence[Run]) -> tuple[bool, float]:
+    """Figure 1a's curves of `chosen` on `ax`, one per randomization (mean over seeds,
+    min-max band); (whether a band was drawn, the highest loss drawn)."""
+    banded, top = False, 0.0
+    for i, (corruption, style) in enumerate(CORRUPTION_STYLE.items()):
+        group = [r for r in chosen if r.summary.corruption == corruption]
+        if not group:
+            continue
+        steps, curves = seed_curves(group)
+        x, mean = steps / 1000, _nanmean(curves)
+        every = max(1, len(x) // 8)
+        ax.plot(
+            x,
+            mean,
+            label=randomization_label(corruption),
+            markevery=(i * every // 5, every),
+            **style,
+        )
+        banded |= _band(ax, x, curves, style["color"])
+        top = max(top, float(np.nanmax(curves)))
+    ax.set_xlabel("thousand training steps")
+    ax.set_xlim(left=0)
+    return banded, top
+
+
+def _loss_top(top: float, dataset: Dataset) -> float:
+    """Figure 1a's upper y limit: the highest loss drawn, at most twice ln(classes)."""
+    return 1.05 * min(top, 2 * chance_loss(dataset.num_classes))
+
+
+def _mean_title(chosen: Sequence[Run]) -> str:
+    models = sorted({r.summary.model for r in chosen})
+    return models[0] if len(models) == 1 else f"mean of {len(models)} models"
 
 
 def figure_1a(runs: Sequence[Run], model: str | None = None) -> Figure | None:
@@ -352,40 +400,72 @@ def figure_1a(runs: Sequence[Run], model: str | None = None) -> Figure | None:
         model = default_model(curves_of)
         if model is None:
             return None
-    chosen = _plain([r for r in curves_of if model == ALL_MODELS or r.summary.model == model])
+    chosen = _panel_runs(curves_of, model)
     if not chosen:
         return None
     dataset = dataset_of(runs)
-    models = sorted({r.summary.model for r in chosen})
     with matplotlib.rc_context(RC):
         fig, (ax,) = _new_figure(dataset=dataset)
-        banded, top = False, 0.0
-        for i, (corruption, style) in enumerate(CORRUPTION_STYLE.items()):
-            group = [r for r in chosen if r.summary.corruption == corruption]
-            if not group:
-                continue
-            steps, curves = seed_curves(group)
-            x, mean = steps / 1000, _nanmean(curves)
-            every = max(1, len(x) // 8)
-            ax.plot(
-                x,
-                mean,
-                label=randomization_label(corruption),
-                markevery=(i * every // 5, every),
-                **style,
-            )
-            banded |= _band(ax, x, curves, style["color"])
-            top = max(top, float(np.nanmax(curves)))
-        ax.set_xlabel("thousand training steps")
+        banded, top = _draw_1a(ax, chosen)
         ax.set_ylabel("average training loss")
-        ax.set_xlim(left=0)
-        ax.set_ylim(0, 1.05 * min(top, 2 * chance_loss(dataset.num_classes)))
-        if model == ALL_MODELS:
-            what = models[0] if len(models) == 1 else f"mean of {len(models)} models"
-        else:
-            what = model
+        ax.set_ylim(0, _loss_top(top, dataset))
+        what = _mean_title(chosen) if model == ALL_MODELS else model
         ax.set_title(f"(a) learning curves, {what}")
         _place_legend(ax, _handles(ax, banded))
+    return fig
+
+
+def figure_1a_models(runs: Sequence[Run]) -> Figure | None:
+    """Figure 1a for every model side by side, and the mean over them in a last panel.
+
+    One panel per model with curves (the paper's order), each drawn as
+    `figure_1a` draws it; the panels share the y axis, and the legend (every
+    randomization drawn, and the band) is drawn once: in the first free place
+    of the grid of panels, else below them. None unless two or more models
+    have curves.
+    """
+    curves_of = _curve_runs(runs)
+    models = _models_present(curves_of)
+    if len(models) < 2:
+        return None
+    dataset = dataset_of(runs)
+    panels = [*models, ALL_MODELS]
+    cols = min(MODEL_PANEL_COLUMNS, len(panels))
+    rows = -(-len(panels) // cols)
+    with matplotlib.rc_context(RC):
+        fig = Figure(figsize=(cols * WIDTH * 0.8, rows * HEIGHT * 0.85 + 0.5), layout="constrained")
+        fig.suptitle(dataset.describe(), fontsize=RC["axes.titlesize"])
+        grid = fig.subplots(rows, cols, sharey=True, squeeze=False)
+        axes = list(grid.flat)
+        spare = axes[len(panels) :]
+        for ax in spare[1:]:
+            fig.delaxes(ax)
+        banded, top = False, 0.0
+        for i, (ax, model) in enumerate(zip(axes, panels, strict=False)):
+            chosen = _panel_runs(curves_of, model)
+            drew_band, highest = _draw_1a(ax, chosen)
+            banded, top = banded or drew_band, max(top, highest)
+            ax.tick_params(which="both", direction="in", top=True, right=True)
+            what = f"mean of {len(models)} models" if model == ALL_MODELS else model
+            ax.set_title(what)
+            if i % cols == 0:
+                ax.set_ylabel("average training loss")
+        axes[0].set_ylim(0, _loss_top(top, dataset))  # shared: every panel
+        labels = {randomization_label(c): c for c in CORRUPTION_STYLE}
+        drawn = {h.get_label(): h for ax in axes[: len(panels)] for h in ax.get_lines()}
+        handles: list[Any] = [drawn[label] for label in labels if label in drawn]
+        if banded:
+            handles.append(Patch(facecolor="gray", alpha=0.3, label=BAND))
+        if spare:  # the legend in the first free panel's place
+            spare[0].set_axis_off()
+            spare[0].legend(handles=handles, loc="center", frameon=False)
+        else:
+            fig.legend(
+                handles=handles,
+                loc="outside lower center",
+                ncols=min(len(handles), 3),
+                frameon=False,
+            )
     return fig
 
 
@@ -707,7 +787,8 @@ def write_figures(
 
     `model`: None writes figure1a, the paper's panel (`default_model`); a
     model's name or ALL_MODELS writes figure1a_<model> instead. `per_model`
-    adds figure1a_<model> for every model with curves. Runs of several data
+    adds figure1a_<model> for every model with curves. With two or more
+    models with curves, figure1a_models too (`figure_1a_models`). Runs of several data
     sets: each data set's figures in `out`/<data set name>/, the messages
     prefixed with its name.
     """
@@ -731,12 +812,13 @@ def write_figures(
             (f"figure1a_{model}", figure_1a(runs, model), f"no training-loss curves for {model}")
         )
     if per_model:
-        present = {r.summary.model for r in _curve_runs(runs)}
-        for m in [m for m in MODELS if m in present] + sorted(present - set(MODELS)):
+        for m in _models_present(runs):
             if m != model:
                 jobs.append(
                     (f"figure1a_{m}", figure_1a(runs, m), f"no training-loss curves for {m}")
                 )
+    if len(_models_present(runs)) >= 2:
+        jobs.append(("figure1a_models", figure_1a_models(runs), "fewer than two models"))
     jobs.append(("figure1b", figure_1b(runs, lower), "no level sweep (3+ label-corruption levels)"))
     jobs.append(("figure1c", figure_1c(runs), "no completed runs at 2+ label-corruption levels"))
     jobs.append(

@@ -5,22 +5,26 @@
     rows = metrics_frame("output_3")       # every metrics.csv row, with its run's settings
     rows[rows.corruption == "random_labels"].pivot_table(
         index="step", columns="model", values="train_loss")
+    runs = runs_frame(["results/part1", "results/part3"], prefer="newer")  # one set
 
 Both read only the run folders (`rethink.results.summary.load_grid`), so a
 grid still training, a crashed one, or one trained on other machines loads
 the same. Column names are those of spec.json, result.json and metrics.csv;
 `run_id` ties the two frames together. `dataset` names the data set a run
 trained on (CIFAR-10 for folders that record none); `runs_frame` adds its
-`num_classes` and `chance_error` (1 - 1/classes).
+`num_classes` and `chance_error` (1 - 1/classes). Several folders load as one
+set (`rethink.results.summary.load_grids`, `prefer` for a run in two of them);
+`source` names the folder each run was found under.
 """
 
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from rethink.results.summary import Grid, RunSummary, load_grid
+from rethink.results.summary import Grid, RunSummary, load_grids
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -35,11 +39,19 @@ RUN_KEYS = (
     "seed",
     "weight_decay",
     "augment",
+    "source",
 )
 
+GridSource = str | Path | Grid | Sequence[str | Path]  # what the frames read
 
-def _grid(source: str | Path | Grid) -> Grid:
-    return source if isinstance(source, Grid) else load_grid(Path(source))
+
+def _grid(source: GridSource, prefer: str | None = None) -> Grid:
+    """A loaded Grid as it is; a folder, or several, read as one set (`load_grids`)."""
+    if isinstance(source, Grid):
+        return source
+    if isinstance(source, str | Path):
+        return load_grids([source], prefer)
+    return load_grids(source, prefer)
 
 
 def _key(summary: RunSummary, key: str) -> Any:
@@ -64,25 +76,28 @@ def _run_record(summary: RunSummary) -> dict[str, Any]:
     return record
 
 
-def runs_frame(source: str | Path | Grid) -> pd.DataFrame:
+def runs_frame(source: GridSource, prefer: str | None = None) -> pd.DataFrame:
     """One row per run folder: its settings (spec.json) and results (result.json, or
-    what its metrics say so far), indexed by nothing; `run_id` names the run."""
+    what its metrics say so far), indexed by nothing; `run_id` names the run, `source`
+    the folder it was found under. `source`: a folder, several, or a loaded Grid;
+    `prefer`: "first" or "newer" for a run in two folders (else DuplicateRunError)."""
     import pandas as pd
 
-    records = [_run_record(run.summary) for run in _grid(source).runs]
+    records = [_run_record(run.summary) for run in _grid(source, prefer).runs]
     frame = pd.DataFrame.from_records(records)
     if frame.empty:
         return pd.DataFrame(columns=[f.name for f in dataclasses.fields(RunSummary)])
     return frame
 
 
-def metrics_frame(source: str | Path | Grid) -> pd.DataFrame:
+def metrics_frame(source: GridSource, prefer: str | None = None) -> pd.DataFrame:
     """Every metrics.csv row of every run (windows and evaluations, as written), with
-    the run's `RUN_KEYS` in front; missing values are NaN."""
+    the run's `RUN_KEYS` in front; missing values are NaN. `source`, `prefer`: as
+    `runs_frame`'s."""
     import pandas as pd
 
     records = []
-    for run in _grid(source).runs:
+    for run in _grid(source, prefer).runs:
         s = run.summary
         keys = {k: _key(s, k) for k in RUN_KEYS}
         records += [{**keys, **row} for row in run.rows]

@@ -28,8 +28,10 @@ from rethink.results.report import (
     WINDOW_MARK,
     Report,
     Slowdown,
+    Source,
     fit_outcome,
     run_deviations,
+    run_source,
     train_acc_text,
 )
 from rethink.results.summary import INCOMPLETE, RunSummary, chance_loss, randomization_label
@@ -52,12 +54,17 @@ def report_dict(report: Report) -> dict[str, Any]:
     protocol), `final_train_acc` with `train_acc_measure` ("evaluation" or
     "window"), its `fit` outcome and its `dataset` by name; `datasets` describes
     each (`Dataset.to_dict()` with its chance level and whether the paper has
-    numbers for it); `rules` holds the verdicts' constants.
+    numbers for it); `rules` holds the verdicts' constants. `folder` lists the
+    folders read, `sources` describes each (with its start `dates`), `flags`
+    says where they disagree, `dropped` lists the copies left out as duplicates.
     """
     data = dataclasses.asdict(report)
     data["datasets"] = [dataset_dict(d) for d in report.datasets]
+    for entry, source in zip(data["sources"], report.sources, strict=True):
+        entry["dates"] = source.dates
     for run, r in zip(data["runs"], report.runs, strict=True):
         run["dataset"] = r.dataset.name
+        run["source"] = run_source(r, report.folder)
         run["protocol_deviations"] = list(run_deviations(r))
         run["final_train_acc"] = r.final_train_acc
         run["train_acc_measure"] = r.train_acc_measure
@@ -115,7 +122,9 @@ def _test(r: RunSummary) -> str:
 def _decay(t: Any) -> str:
     if not t.weight_decay:
         return "no"
-    return ", ".join(f"{d:g}" for d in t.weight_decay_values) or "yes"
+    values = ", ".join(f"{d:g}" for d in t.weight_decay_values) or "yes"
+    layers = getattr(t, "weight_decay_layers", "all")
+    return values if layers == "all" else f"{values} ({layers})"
 
 
 def _marked(value: str, measure: str | None) -> str:
@@ -124,6 +133,8 @@ def _marked(value: str, measure: str | None) -> str:
 
 def _setting(r: RunSummary) -> str:
     wd = f" wd{r.weight_decay:g}" if r.weight_decay else ""
+    if r.weight_decay and r.spec.weight_decay_layers != "all":
+        wd += f" {r.spec.weight_decay_layers}"
     return r.randomization + wd + (" aug" if r.augment else "")
 
 
@@ -153,15 +164,47 @@ def _with_dataset(report: Report, columns: Columns) -> Columns:
 
 def run_columns(report: Report) -> Columns:
     """The runs table's columns; "protocol" names the run's deviation set (#n below);
-    "data set" leads where the report has several."""
-    sets = {run_id: i for i, g in enumerate(report.deviations, 1) for run_id in g.run_ids}
+    "data set" leads where the report has several, "source" (its folder) where it
+    read several folders."""
+    sets = {g.deviations: i for i, g in enumerate(report.deviations, 1)}
 
     def protocol(r: RunSummary) -> str:
-        if r.run_id in sets:
-            return f"off #{sets[r.run_id]}"
+        deviations = run_deviations(r)
+        if deviations in sets:
+            return f"off #{sets[deviations]}"
         return "paper, stop at fit" if r.spec.stop_at_fit else "paper"
 
-    return _with_dataset(report, (*RUN_COLUMNS[:5], ("protocol", protocol), *RUN_COLUMNS[5:]))
+    columns = _with_dataset(report, (*RUN_COLUMNS[:5], ("protocol", protocol), *RUN_COLUMNS[5:]))
+    if len(report.sources) > 1:
+        columns = (("source", lambda r: run_source(r, report.folder)), *columns)
+    return columns
+
+
+def _plural(n: int, what: str) -> str:
+    return f"{n} {what}" if n == 1 else f"{n} {what}s"
+
+
+SOURCE_COLUMNS: Columns = (
+    ("folder", lambda s: s.folder),
+    ("runs", lambda s: str(s.runs)),
+    ("machines (host / device / backend)", lambda s: ", ".join(s.machines) or "-"),
+    ("started (UTC)", lambda s: s.dates),
+    ("rethink commits", lambda s: ", ".join(s.commits) or "-"),
+    ("dropped duplicates", lambda s: str(s.dropped)),
+)
+
+
+def source_line(source: Source) -> str:
+    """One folder in a line, for a report of one folder's runs."""
+    line = (
+        f"source: {source.folder}: {_plural(source.runs, 'run')} on "
+        f"{', '.join(source.machines) or 'unrecorded machines'} (host / device / backend), "
+        f"started {source.dates if source.started else 'at unrecorded times'}, rethink "
+        f"{', '.join(source.commits) or 'commit unrecorded'}"
+    )
+    if source.dropped:
+        line += f", {source.dropped} dropped as duplicates"
+    return line
 
 
 RUN_COLUMNS: Columns = (
@@ -240,7 +283,13 @@ def report_header(report: Report) -> list[str]:
         datasets += [f"data set {dataset_line(d)}" for d in report.datasets]
     else:
         datasets = [f"data set: {dataset_line(d)}" for d in report.datasets]
+    sources = []
+    if len(report.sources) == 1:
+        sources.append(source_line(report.sources[0]))
+    elif report.sources:
+        sources.append(f"sources: {len(report.sources)} folders (table Sources)")
     return [
+        *sources,
         *datasets,
         f"protocol: {report.protocol}",
         *report.notes,
@@ -274,6 +323,14 @@ def report_tables(report: Report) -> list[TextTable]:
     )
     protocol = PROTOCOL if paper_all and report.datasets else PROTOCOL_ANY_DATA
     tables = [
+        _table(
+            "Sources",
+            SOURCE_COLUMNS,
+            report.sources if len(report.sources) > 1 else (),
+            "one row per folder read; machines, start dates (env.json 'started') and rethink "
+            "commits of its runs; dropped: copies of runs in another folder too, left out "
+            "(--prefer)",
+        ),
         _table(
             "Runs",
             run_columns(report),
@@ -332,7 +389,7 @@ def _md_cell(text: str) -> str:
 
 
 def render_markdown(report: Report) -> str:
-    lines = [f"# rethink report: {report.folder}", ""]
+    lines = [f"# rethink report: {report.folder_text}", ""]
     lines += [f"- {_md_cell(n)}" for n in report_header(report)]
     for t in report_tables(report):
         lines += ["", f"## {t.title}", ""]

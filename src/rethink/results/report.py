@@ -3,6 +3,8 @@
 
     grid = load_grid(Path("output_3"))          # rethink.results.summary
     report = build_report([r.summary for r in grid.runs], folder="output_3")
+    grid = load_grids(["part1", "part3"], prefer="newer")   # several folders, one set
+    report = build_report([r.summary for r in grid.runs], grid.sources, grid.skipped, grid.dropped)
     render_markdown(report)                      # rethink.results.render: report.md
     report_dict(report)                          # --format json
     render_rich(report)                          # the same tables on the terminal
@@ -18,6 +20,14 @@ their own chance level (test error 1 - 1/classes, loss ln(classes)) and the
 generic fit rule (>= FIT_DEFAULT); the paper's numbers, all CIFAR-10's, are
 set beside CIFAR-10 runs only. The claims are judged per data set, never
 across two (`build_report` splits a grid that mixes them).
+
+A report may cover several folders (`load_grids`: results made in parts on
+different machines): judging is the same as for one. `Report.sources` says,
+per folder, how many runs, on which machines, started when, with which
+rethink commits, and how many were dropped as duplicates; `Report.flags`
+says where the set disagrees with itself (`set_flags`): the same data set
+with different data digests, several data sets, protocols that differ
+across folders.
 """
 
 from __future__ import annotations
@@ -27,6 +37,7 @@ import itertools
 import math
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from rethink import paper
@@ -36,6 +47,7 @@ from rethink.models import REGISTRY
 from rethink.results.summary import (
     CIFAR10,
     INCOMPLETE,
+    Dropped,
     RunSummary,
     randomization_label,
     start_loss,
@@ -119,6 +131,9 @@ TRAIN_ACC_NOTE = (
 )
 
 SUPPORTED, NOT_SUPPORTED, NOT_ENOUGH = "supported", "not supported", "not enough data"
+# RunSpec.weight_decay_layers other than "all", as the report names them.
+TUTORIAL_DECAY_LAYERS = "hidden_dense"  # the TF CIFAR-10 tutorial's AlexNet (the paper's)
+DECAY_LAYERS_TEXT = {"hidden_dense": "hidden dense layers only (the TF CIFAR-10 tutorial's)"}
 WINDOW_MARK = "(w)"
 
 
@@ -245,6 +260,7 @@ class Table1Comparison:
     train_diff: float | None  # ours - paper, percentage points
     test_diff: float | None
     dataset: str = CIFAR10.name  # paper_* and *_diff: None unless CIFAR-10
+    weight_decay_layers: str = "all"  # RunSpec.weight_decay_layers of the decayed runs
 
 
 @dataclass(frozen=True)
@@ -269,8 +285,28 @@ class Claim:
 
 
 @dataclass(frozen=True)
+class Source:
+    """One folder of a report's set: its runs, the machines and code that made them."""
+
+    folder: str  # as given
+    runs: int  # runs of the set found under it (duplicates dropped not counted)
+    machines: tuple[str, ...]  # "host / device / backend", distinct, "?" where unknown
+    started: tuple[float, float] | None  # earliest and latest env.json "started" (unix time)
+    commits: tuple[str, ...]  # rethink commits, short ("+dirty" kept); none where unrecorded
+    dropped: int  # copies found under it left out as duplicates of another folder's
+
+    @property
+    def dates(self) -> str:
+        """The UTC dates its runs started: '2026-03-01', '2026-03-01 to 2026-03-04' or '-'."""
+        if self.started is None:
+            return "-"
+        first, last = (utc_date(t) for t in self.started)
+        return first if first == last else f"{first} to {last}"
+
+
+@dataclass(frozen=True)
 class Report:
-    folder: str
+    folder: tuple[str, ...]  # the folders read, as given (`folder_text`: for a header)
     protocol: str  # what protocol the grid ran, in a sentence
     runs: tuple[RunSummary, ...]
     deviations: tuple[ProtocolGroup, ...]  # runs not on the paper's protocol, by deviations
@@ -280,6 +316,16 @@ class Report:
     claims: tuple[Claim, ...]
     notes: tuple[str, ...]
     datasets: tuple[Dataset, ...] = (CIFAR10,)  # the runs' data sets (`datasets_of`)
+    sources: tuple[Source, ...] = ()  # one per folder (`sources_of`)
+    flags: tuple[str, ...] = ()  # where the set disagrees with itself (`set_flags`)
+    dropped: tuple[Dropped, ...] = ()  # copies of runs left out as duplicates
+
+    @property
+    def folder_text(self) -> str:
+        """The folders for a header: 'output_3', or '3 folders: a, b, c'."""
+        if len(self.folder) > 1:
+            return f"{len(self.folder)} folders: " + ", ".join(self.folder)
+        return self.folder[0] if self.folder else ""
 
 
 def _order(s: RunSummary) -> tuple[Any, ...]:
@@ -373,17 +419,18 @@ def table1(runs: Sequence[RunSummary]) -> list[Table1Comparison]:
     Rows per data set; the paper's numbers beside CIFAR-10's only.
     """
     order = {d.name: i for i, d in enumerate(datasets_of(runs))}
-    groups: dict[tuple[Dataset, str, str, bool, bool], list[RunSummary]] = {}
+    groups: dict[tuple[Dataset, str, str, bool, bool, str], list[RunSummary]] = {}
     for r in sorted(runs, key=lambda r: (order[r.dataset.name], *_order(r))):
         if (
             r.corruption in ("true_labels", "random_labels")
             and on_protocol(r)
             and not r.spec.stop_at_fit
         ):
-            key = (r.dataset, r.model, r.corruption, r.augment, r.weight_decay > 0)
+            layers = r.spec.weight_decay_layers if r.weight_decay > 0 else "all"
+            key = (r.dataset, r.model, r.corruption, r.augment, r.weight_decay > 0, layers)
             groups.setdefault(key, []).append(r)
     out = []
-    for (dataset, model, corruption, crop, wd), group in groups.items():
+    for (dataset, model, corruption, crop, wd, layers), group in groups.items():
         done = [r for r in group if r.status == Status.COMPLETED]
         train = _mean(100 * r.final_train_acc for r in done if r.final_train_acc is not None)
         test = _mean(100 * r.test_acc for r in done if r.test_acc is not None)
@@ -397,6 +444,7 @@ def table1(runs: Sequence[RunSummary]) -> list[Table1Comparison]:
                 weight_decay_values=tuple(
                     sorted({r.spec.weight_decay_gradient for r in group if r.weight_decay > 0})
                 ),
+                weight_decay_layers=layers,
                 runs=len(done),
                 train=train,
                 train_measure=_combined_measure([r.train_acc_measure for r in done]),
@@ -510,10 +558,22 @@ def _tolerance_text(runs: Sequence[RunSummary]) -> str:
     return text + "; runs stopped at fit: by their steps to fit"
 
 
+def decay_text(spec: RunSpec) -> str:
+    """A run's weight decay as the report states it: the gradient coefficient, and the
+    layers it applies to where not every conv/dense kernel (e.g. '0.004 on the hidden
+    dense layers')."""
+    text = f"{spec.weight_decay_gradient:g}"
+    if spec.weight_decay_layers != "all":
+        text += (
+            f" on the {DECAY_LAYERS_TEXT.get(spec.weight_decay_layers, spec.weight_decay_layers)}"
+        )
+    return text
+
+
 def _regularizers(r: RunSummary) -> str:
     parts = []
     if r.weight_decay > 0:
-        parts.append(f"weight decay {r.spec.weight_decay_gradient:g}")
+        parts.append(f"weight decay {decay_text(r.spec)}")
     if r.augment:
         parts.append("random crop")
     return " with " + " + ".join(parts) if parts else ""
@@ -590,23 +650,32 @@ def claim_regularized_fit(runs: Sequence[RunSummary]) -> Claim:
             "no true-label run with weight decay or random crop on the paper's protocol",
         )
     verdict, evidence = _fit_evidence(chosen, lambda r: r.model + _regularizers(r))
-    decays = sorted({r.spec.weight_decay_gradient for r in chosen if r.weight_decay > 0})
     used = (
-        "weight decay used: "
-        + ", ".join(f"{d:g}" for d in decays)
-        + " (adds wd * w to the gradient of conv/dense kernels; the paper gives no value)"
-        if decays
-        else "no weight decay (random crop only)"
+        _decays_used(chosen)
+        if any(r.weight_decay > 0 for r in chosen)
+        else ("no weight decay (random crop only)")
     )
     return Claim(claim, verdict, f"{used}; {evidence}")
 
 
 def _decays_used(runs: Sequence[RunSummary]) -> str:
-    decays = sorted({r.spec.weight_decay_gradient for r in runs if r.weight_decay > 0})
+    """'weight decay used: 0.0005 (...)': every value and the layers it applied to."""
+    decayed = sorted(
+        {
+            (r.spec.weight_decay_gradient, r.spec.weight_decay_layers)
+            for r in runs
+            if r.weight_decay > 0
+        }
+    )
+    texts = [
+        f"{d:g}" + ("" if layers == "all" else f" on the {DECAY_LAYERS_TEXT.get(layers, layers)}")
+        for d, layers in decayed
+    ]
     return (
         "weight decay used: "
-        + ", ".join(f"{d:g}" for d in decays)
-        + " (adds wd * w to the gradient of conv/dense kernels; the paper gives no value)"
+        + ", ".join(texts)
+        + " (adds wd * w to the gradient of every conv/dense kernel unless said; the paper "
+        "gives no value)"
     )
 
 
@@ -672,11 +741,20 @@ def claim_alexnet_weight_decay(runs: Sequence[RunSummary]) -> Claim:
         parts.append(
             f"{r.run_id}: {o}" + ("" if o == Status.DIVERGED else f" ({train_acc_text(r)}{loss})")
         )
-    fitted = [r for r, o in decided if o == FITTED]
+    # The paper's AlexNet is the TF CIFAR-10 tutorial's model, which decays only its hidden
+    # dense layers: where such runs exist, the claim is judged on them alone.
+    tutorial = [(r, o) for r, o in decided if r.spec.weight_decay_layers == TUTORIAL_DECAY_LAYERS]
+    judged = tutorial or decided
+    fitted = [r for r, o in judged if o == FITTED]
     rule = (
         f"fails to converge: does not fit (training accuracy below {FIT_DEFAULT:g}%) "
         "or diverges by the end of its steps"
     )
+    if tutorial and len(tutorial) < len(decided):
+        rule += (
+            "; judged on the runs decaying the hidden dense layers only, as the TF CIFAR-10 "
+            "tutorial's AlexNet (the paper's) does; the others are shown, not judged"
+        )
     evidence = f"{_decays_used(chosen)}; {rule}; " + "; ".join(parts) + not_counted
     return Claim(claim, NOT_SUPPORTED if fitted else SUPPORTED, evidence)
 
@@ -1019,9 +1097,136 @@ def judge_claims(runs: Sequence[RunSummary]) -> list[Claim]:
     return claims
 
 
+# --- several folders: where runs came from, and where they disagree ---------------
+
+
+def utc_date(t: float) -> str:
+    """A unix time's UTC date, '2026-03-01'."""
+    return datetime.fromtimestamp(t, UTC).strftime("%Y-%m-%d")
+
+
+def short_commit(commit: str) -> str:
+    """A git commit's first 7 hex digits, '+dirty' kept."""
+    dirty = commit.endswith("+dirty")
+    return commit.removesuffix("+dirty")[:7] + ("+dirty" if dirty else "")
+
+
+def folders_of(folder: str | Sequence[str]) -> tuple[str, ...]:
+    """`build_report`'s folder argument as a tuple of distinct folders."""
+    if isinstance(folder, str):
+        return (folder,) if folder else ()
+    return tuple(dict.fromkeys(folder))
+
+
+def run_source(r: RunSummary, folders: Sequence[str]) -> str:
+    """The folder a run belongs to: the only one, else the one it was found under."""
+    if len(folders) == 1:
+        return folders[0]
+    return r.source or "-"
+
+
+def sources_of(
+    runs: Sequence[RunSummary], folders: Sequence[str], dropped: Sequence[Dropped] = ()
+) -> list[Source]:
+    """One `Source` per folder given (then any other a run names), in that order."""
+    keys = list(dict.fromkeys([*folders, *(run_source(r, folders) for r in runs)]))
+    out = []
+    for key in keys:
+        mine = [r for r in runs if run_source(r, folders) == key]
+        times = [r.started for r in mine if r.started is not None]
+        machines = (f"{r.host or '?'} / {r.device or '?'} / {r.backend or '?'}" for r in mine)
+        out.append(
+            Source(
+                folder=key,
+                runs=len(mine),
+                machines=tuple(dict.fromkeys(machines)),
+                started=(min(times), max(times)) if times else None,
+                commits=tuple(
+                    dict.fromkeys(short_commit(r.rethink_commit) for r in mine if r.rethink_commit)
+                ),
+                dropped=sum(1 for d in dropped if (d.source if len(folders) > 1 else key) == key),
+            )
+        )
+    return out
+
+
+def _in(folders: Iterable[str]) -> str:
+    return ", ".join(dict.fromkeys(folders))
+
+
+def set_flags(runs: Sequence[RunSummary], folders: Sequence[str] = ()) -> list[str]:
+    """Where the runs disagree: the same data set with different data (env.json
+    "data_sha256"), and across several folders: several data sets, or different
+    protocols (`run_deviations`)."""
+    flags = []
+    for dataset in datasets_of(runs):
+        mine = [r for r in runs if r.dataset.name == dataset.name and r.data_sha256]
+        digests: dict[str, list[RunSummary]] = {}
+        for r in mine:
+            digests.setdefault(r.data_sha256 or "", []).append(r)
+        if len(digests) < 2:
+            continue
+        parts = []
+        for digest, group in digests.items():
+            origin = _in(r.data_source for r in group if r.data_source)
+            where = _in(run_source(r, folders) for r in group)
+            parts.append(
+                f"sha256 {digest[:12]}" + (f" ({origin})" if origin else "") + f" in {where}"
+            )
+        flags.append(
+            f"{dataset.name}: runs on different copies of the data (e.g. a JPEG re-encoding "
+            "against the official pixels), their numbers not strictly comparable: "
+            + "; ".join(parts)
+        )
+    if len(folders) < 2:
+        return flags
+    datasets = datasets_of(runs)
+    if len(datasets) > 1:
+        flags.append(
+            f"runs of {len(datasets)} data sets, each judged apart: "
+            + "; ".join(
+                f"{d.name} in {_in(run_source(r, folders) for r in runs if r.dataset == d)}"
+                for d in datasets
+            )
+        )
+    by_folder: dict[str, list[RunSummary]] = {}
+    for r in runs:
+        by_folder.setdefault(run_source(r, folders), []).append(r)
+    protocols = {k: frozenset(map(run_deviations, rs)) for k, rs in by_folder.items()}
+    if len(set(protocols.values())) > 1:
+        parts = []
+        for key, group in by_folder.items():
+            off = [r for r in group if run_deviations(r)]
+            if not off:
+                parts.append(f"{key}: all {len(group)} on the paper's protocol")
+                continue
+            settings = "; ".join(dict.fromkeys(", ".join(run_deviations(r)) for r in off))
+            parts.append(f"{key}: {len(off)} of {len(group)} off the paper's protocol ({settings})")
+        flags.append("protocols differ across folders: " + "; ".join(parts))
+    return flags
+
+
+def dropped_notes(dropped: Sequence[Dropped]) -> list[str]:
+    """One note per pair of folders: the copies left out, and which folder's were kept."""
+    pairs: dict[tuple[str, str, str], list[str]] = {}
+    for d in dropped:
+        pairs.setdefault((d.source, d.kept_source, d.prefer), []).append(d.run_id)
+    return [
+        f"dropped as duplicates (prefer {prefer}): {len(ids)} run(s) of {source}, the copies "
+        f"in {kept} kept: " + ", ".join(ids)
+        for (source, kept, prefer), ids in pairs.items()
+    ]
+
+
 def build_report(
-    runs: Sequence[RunSummary], folder: str = "", skipped: Sequence[str] = ()
+    runs: Sequence[RunSummary],
+    folder: str | Sequence[str] = "",
+    skipped: Sequence[str] = (),
+    dropped: Sequence[Dropped] = (),
 ) -> Report:
+    """The report on `runs`, the runs of one folder or of several (`folder`: the
+    folders, as given); `dropped`: copies left out as duplicates (`Grid.dropped`)."""
+    folders = folders_of(folder)
     datasets = datasets_of(runs) or [CIFAR10]
     order = {d.name: i for i, d in enumerate(datasets)}
     runs = sorted(runs, key=lambda r: (order[r.dataset.name], *_order(r), r.seed))
@@ -1030,6 +1235,9 @@ def build_report(
         counts[r.status] = counts.get(r.status, 0) + 1
     notes = [f"{len(runs)} runs: " + ", ".join(f"{n} {s}" for s, n in sorted(counts.items()))]
     notes += [f"unreadable spec.json, skipped: {p}" for p in skipped]
+    notes += dropped_notes(dropped)
+    flags = set_flags(runs, folders)
+    notes += [f"flag: {f}" for f in flags]
     notes.append(TRAIN_ACC_NOTE)
     groups = protocol_groups(runs)
     claims = judge_claims(runs)
@@ -1038,7 +1246,7 @@ def build_report(
         note = f"; {off} run(s) not on the paper's protocol left out"
         claims = [dataclasses.replace(c, evidence=c.evidence + note) for c in claims]
     return Report(
-        folder=folder,
+        folder=folders,
         protocol=protocol_summary(runs, groups),
         runs=tuple(runs),
         deviations=tuple(groups),
@@ -1048,4 +1256,7 @@ def build_report(
         claims=tuple(claims),
         notes=tuple(notes),
         datasets=tuple(datasets),
+        sources=tuple(sources_of(runs, folders, dropped)),
+        flags=tuple(flags),
+        dropped=tuple(dropped),
     )

@@ -1,6 +1,7 @@
 """One run folder as numbers: a `RunSummary` per run and its loss curve.
 
     grid = load_grid(Path("output_3"))      # run folders -> Run (summary + loss curve)
+    grid = load_grids(["results/part1", "results/part3"], prefer="newer")  # one set
 
 Reads only the run folders (spec.json, metrics.csv, result.json, env.json), so
 finished, partial (no result.json: status "incomplete"), diverged and crashed
@@ -10,10 +11,21 @@ Each run knows its data set (`run_dataset`: env.json's "dataset", else
 spec.json's data set name, else CIFAR-10 for folders written before runs
 recorded one), and with it its chance level: test error 1 - 1/classes,
 loss ln(classes).
+
+Results made in parts on different machines live in several folders;
+`load_grids` reads them as one `Grid`. Each run remembers the folder it was
+found under (`RunSummary.source`) and the machine that ran it (env.json's
+host, device, backend, start time, rethink commit, data digest). The same
+run (`run_identity`: the same spec apart from the data's path and `extra`)
+in two folders is a `DuplicateRunError` unless `prefer` says which copy to
+keep: "first" (the folder given first) or "newer" (a finished run before an
+unfinished one, then the later env.json "started"); the copies left out are
+the grid's `dropped`.
 """
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -30,6 +42,7 @@ from rethink.train import windows
 INCOMPLETE = "incomplete"  # no result.json: still running, or killed without one
 CIFAR10 = KNOWN[DEFAULT]  # the data set of folders that record none (written before others)
 START_FRACTION = 0.9  # "the loss has started to drop": first row below this x chance loss
+PREFER = ("first", "newer")  # load_grids(prefer=...): which copy of a run in two folders to keep
 
 
 def chance_loss(num_classes: int) -> float:
@@ -93,6 +106,13 @@ class RunSummary:
     # (training, test) images of the data set's whole splits (env.json "data_images",
     # before any subset); None where not recorded
     data_images: tuple[int, int] | None = None
+    source: str | None = None  # the folder it was found under, as given (`load_grids`)
+    # env.json, where recorded (None for folders written before it was):
+    host: str | None = None  # the machine's host name
+    started: float | None = None  # when the run (or its last resume) started, unix time
+    rethink_commit: str | None = None  # the rethink checkout's git commit ("+dirty" if so)
+    data_sha256: str | None = None  # the digest of the data it trained on
+    data_source: str | None = None  # where that data came from (a path, or keras.datasets.*)
 
     @property
     def chance_error(self) -> float:
@@ -155,10 +175,28 @@ class Run:
 
 
 @dataclass(frozen=True)
+class Dropped:
+    """A copy of a run left out because the same run is in another folder (`load_grids`)."""
+
+    run_id: str
+    path: str  # the copy left out
+    source: str  # the folder it was found under, as given
+    kept: str  # the copy kept
+    kept_source: str
+    prefer: str  # the rule that chose: "first" or "newer"
+
+
+class DuplicateRunError(ValueError):
+    """The same run (`run_identity`) is in two folders and no preference says which to keep."""
+
+
+@dataclass(frozen=True)
 class Grid:
-    path: Path
+    path: Path  # the folder read (load_grids: the first one given)
     runs: tuple[Run, ...]
     skipped: tuple[str, ...]  # run folders whose spec.json could not be read
+    sources: tuple[str, ...] = ()  # every folder read, as given (distinct folders)
+    dropped: tuple[Dropped, ...] = ()  # copies of runs left out as duplicates (load_grids)
 
 
 def randomization_label(corruption: str, level: float | None = None) -> str:
@@ -208,17 +246,107 @@ def run_dirs(path: Path) -> list[RunDir]:
     return runs
 
 
+def load_run(rd: RunDir, source: str | None = None) -> Run | None:
+    """A run folder read (None if its spec.json is unreadable); `source`: the folder
+    argument it was found under."""
+    spec = rd.spec()
+    if spec is None:
+        return None
+    rows = tuple(rd.metrics_rows())
+    summary = summarize(rd, spec, rows, source)
+    return Run(summary, *_curve(rows, "train_loss"), rows)
+
+
 def load_grid(path: Path) -> Grid:
+    """The runs of one folder (`run_dirs`), every run folder read as it is."""
     runs, skipped = [], []
     for rd in run_dirs(path):
-        spec = rd.spec()
-        if spec is None:
+        run = load_run(rd, str(path))
+        if run is None:
             skipped.append(str(rd.path))
-            continue
-        rows = tuple(rd.metrics_rows())
-        summary = summarize(rd, spec, rows)
-        runs.append(Run(summary, *_curve(rows, "train_loss"), rows))
-    return Grid(path, tuple(runs), tuple(skipped))
+        else:
+            runs.append(run)
+    return Grid(path, tuple(runs), tuple(skipped), (str(path),))
+
+
+def load_grids(paths: Sequence[str | Path], prefer: str | None = None) -> Grid:
+    """The runs of several folders (each as `run_dirs` reads it) as one set.
+
+    A run folder found under two arguments (the same folder given twice, or a
+    folder and its own subfolder) is read once, under the first. The same run
+    in two run folders (`run_identity`) raises `DuplicateRunError` unless
+    `prefer` ("first" or "newer", see the module's docstring) chooses; the
+    copies left out are listed in `Grid.dropped`.
+    """
+    if prefer is not None and prefer not in PREFER:
+        raise ValueError(f"unknown preference {prefer!r}; choose from {', '.join(PREFER)}")
+    given: dict[Path, str] = {}  # each distinct folder, as first spelled
+    for p in paths:
+        given.setdefault(Path(p).resolve(), str(p))
+    seen: set[Path] = set()
+    found, skipped = [], []
+    for source in given.values():
+        for rd in run_dirs(Path(source)):
+            real = rd.path.resolve()
+            if real in seen:
+                continue
+            seen.add(real)
+            run = load_run(rd, source)
+            if run is None:
+                skipped.append(str(rd.path))
+            else:
+                found.append(run)
+    runs, dropped = _one_copy_each(found, prefer)
+    first = Path(paths[0]) if paths else Path()
+    return Grid(first, tuple(runs), tuple(skipped), tuple(given.values()), tuple(dropped))
+
+
+def run_identity(summary: RunSummary) -> str:
+    """What makes two run folders the same run: every setting (resolved) but those that
+    do not change what is computed, the data's path (`data`) and `extra`."""
+    n_train = summary.data_images[0] if summary.data_images else 50_000
+    try:
+        settings = summary.spec.resolved(n_train).to_dict()
+    except (AssertionError, ValueError):
+        settings = summary.spec.to_dict()
+    settings.pop("data", None)
+    settings.pop("extra", None)
+    return json.dumps(settings, sort_keys=True, default=str)
+
+
+def _newer_key(summary: RunSummary) -> tuple[bool, float]:
+    """prefer="newer": a finished run (result.json written) first, then the later start."""
+    started = summary.started if summary.started is not None else -math.inf
+    return summary.status != INCOMPLETE, started
+
+
+def _one_copy_each(runs: Sequence[Run], prefer: str | None) -> tuple[list[Run], list[Dropped]]:
+    """`runs` with one copy of each run (`run_identity`), in their order; the others."""
+    copies: dict[str, list[Run]] = {}
+    for run in runs:
+        copies.setdefault(run_identity(run.summary), []).append(run)
+    keep: set[int] = set()
+    dropped: list[Dropped] = []
+    for group in copies.values():
+        chosen = group[0]
+        if len(group) > 1:
+            a, b = group[0].summary, group[1].summary
+            if prefer is None:
+                raise DuplicateRunError(
+                    f"run {a.run_id} is in both {a.path} and {b.path}; "
+                    "pass --prefer newer or --prefer first"
+                )
+            if prefer == "newer":
+                for run in group[1:]:  # strictly newer: ties keep the first given
+                    if _newer_key(run.summary) > _newer_key(chosen.summary):
+                        chosen = run
+        keep.add(id(chosen))
+        k = chosen.summary
+        dropped += [
+            Dropped(s.run_id, s.path, s.source or "", k.path, k.source or "", str(prefer))
+            for s in (run.summary for run in group if run is not chosen)
+        ]
+    return [run for run in runs if id(run) in keep], dropped
 
 
 def _curve(rows: Sequence[dict[str, float | None]], column: str) -> tuple[np.ndarray, np.ndarray]:
@@ -307,9 +435,13 @@ def _device_name(value: Any) -> str | None:
 
 
 def summarize(
-    rd: RunDir, spec: RunSpec, rows: Sequence[dict[str, float | None]] | None = None
+    rd: RunDir,
+    spec: RunSpec,
+    rows: Sequence[dict[str, float | None]] | None = None,
+    source: str | None = None,
 ) -> RunSummary:
-    """One run's summary: result.json where it has a number, metrics.csv otherwise."""
+    """One run's summary: result.json where it has a number, metrics.csv otherwise;
+    `source`: the folder it was found under."""
     rows = rd.metrics_rows() if rows is None else rows
     result = _result_fields(rd.result() or {})
     env = rd.env() or {}
@@ -360,7 +492,18 @@ def summarize(
         spec=spec,
         dataset=dataset,
         data_images=_sizes(env.get("data_images")),
+        source=source,
+        host=_text(env.get("host")),
+        started=_num(env.get("started")),
+        rethink_commit=_text(env.get("rethink_commit")),
+        data_sha256=_text(env.get("data_sha256")),
+        data_source=_text(env.get("data_source")),
     )
+
+
+def _text(value: Any) -> str | None:
+    """A non-empty string from env.json, else None."""
+    return value if isinstance(value, str) and value else None
 
 
 def _sizes(value: Any) -> tuple[int, int] | None:

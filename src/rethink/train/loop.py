@@ -318,6 +318,7 @@ def build_model(
         input_shape=input_shape,
         num_classes=num_classes,
         weight_decay=spec.weight_decay_gradient,
+        weight_decay_layers=spec.weight_decay_layers,
     )
     schedule = keras.optimizers.schedules.ExponentialDecay(
         spec.lr, decay_steps=spe, decay_rate=spec.lr_decay, staircase=True
