@@ -2,7 +2,7 @@
 
     nox                          # everything: tests on tensorflow, torch, jax; lint; typecheck
     nox -s "tests(backend='jax')" -- -k corruption   # one backend, pytest args after --
-    nox -s lint typecheck
+    nox -s lint typecheck imports
     nox -s figures               # opt-in: docs/figures/campaign/ from the runs in results/
 
 Each backend gets its own virtualenv with KERAS_BACKEND set (Keras fixes its
@@ -22,13 +22,14 @@ from pathlib import Path
 
 import nox
 
-nox.options.sessions = ["tests", "lint", "typecheck"]
+nox.options.sessions = ["tests", "lint", "typecheck", "imports"]
 nox.options.reuse_existing_virtualenvs = False
 
 BACKENDS = ["tensorflow", "torch", "jax"]
 # Lint and type-check tools pinned: a new release never fails a change that did not touch them.
 RUFF = "ruff==0.17.6"
 MYPY = ("mypy==2.4.1", "pandas-stubs==3.1.0.261029")
+IMPORT_LINTER = "import-linter==2.17"
 # The campaign's kept runs (results/README.md) and where their figures and report go.
 RESULTS = "results"
 CAMPAIGN_FIGURES = "docs/figures/campaign"
@@ -68,6 +69,14 @@ def typecheck(session: nox.Session) -> None:
     """Mypy on the package."""
     session.install(*MYPY, "-e", ".")
     session.run("mypy")
+
+
+@nox.session
+def imports(session: nox.Session) -> None:
+    """The import contract (pyproject.toml [tool.importlinter]): layers, no cycles, and no
+    backend framework outside the modules that talk to it."""
+    session.install(IMPORT_LINTER, "-e", ".")
+    session.run("lint-imports")
 
 
 @nox.session(default=False)

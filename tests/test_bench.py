@@ -188,7 +188,7 @@ def test_bad_settings_exit_2_with_one_line(args: list[str], message: str, tmp_pa
 def test_a_requested_backend_that_is_not_installed_exits_2(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    monkeypatch.setattr("rethink.train.backend.installed", lambda name: name != BACKEND)
+    monkeypatch.setattr("rethink.base.backend.installed", lambda name: name != BACKEND)
     result = runner.invoke(
         cli.app, ["bench", "--tiny", "--backends", BACKEND, "--out", str(tmp_path)]
     )

@@ -1,8 +1,8 @@
-"""rethink.formats: the one way numbers become text."""
+"""rethink.base.text: the one way numbers become text."""
 
 from __future__ import annotations
 
-from rethink.formats import duration, factor, number, percent, signed
+from rethink.base.text import duration, factor, number, percent, signed
 
 
 def test_duration_is_clock_style_and_missing_values_say_so() -> None:

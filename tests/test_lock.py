@@ -10,12 +10,12 @@ from pathlib import Path
 
 import pytest
 
-from rethink.lock import FolderLock, LockError, holder
+from rethink.base.lock import FolderLock, LockError, holder
 
 HOLD = """
 import sys, time
 from pathlib import Path
-from rethink.lock import FolderLock
+from rethink.base.lock import FolderLock
 FolderLock(Path(sys.argv[1])).acquire()
 print("locked", flush=True)
 time.sleep(60)

@@ -12,16 +12,9 @@ from __future__ import annotations
 
 from typing import Any
 
-__version__ = "0.1.0"
-# The name on the package index (`rethink` there is an unrelated project);
-# the import package and the command are `rethink`.
-DISTRIBUTION = "rethink-generalization"
+from rethink.base.distribution import DISTRIBUTION, __version__, install_hint
+
 __all__ = ["DISTRIBUTION", "__version__", "install_hint", "randomize"]
-
-
-def install_hint(extra: str) -> str:
-    """The pip command that installs rethink with `extra` (a backend, ray)."""
-    return f"pip install '{DISTRIBUTION}[{extra}]'"
 
 
 def randomize(*args: Any, **kwargs: Any) -> Any:

@@ -36,9 +36,6 @@ import gc
 import itertools
 import json
 import os
-import platform
-import socket
-import subprocess
 import sys
 import tempfile
 import time
@@ -50,11 +47,14 @@ from typing import Any
 
 import numpy as np
 
+from rethink.base.backend import BACKENDS, installed
+from rethink.base.frameworks import device_name, peak_memory, reset_peak_memory
+from rethink.base.platform import host_info
+from rethink.base.process import run_python
 from rethink.data.pipeline import RunData
 from rethink.models import MODELS
 from rethink.spec import PRECISIONS, RunSpec
-from rethink.train.backend import BACKENDS, installed
-from rethink.train.loop import Observer
+from rethink.train.observer import Observer
 from rethink.train.steppers import Engine, EngineError
 
 PAPER_STEPS = RunSpec(model=MODELS[0]).steps or 25_000  # the paper's run length
@@ -185,56 +185,6 @@ def window(stamps: Sequence[tuple[int, float]], warmup: int) -> tuple[int, float
     return s1 - s0, t1 - t0
 
 
-def _on_cpu(backend: str) -> bool:
-    from rethink.run.environment import device_name
-
-    return device_name(backend) == "CPU"
-
-
-def reset_peak_memory(backend: str) -> None:
-    """Start a new peak where the framework allows it (torch, TensorFlow on a GPU)."""
-    if _on_cpu(backend):
-        return
-    try:
-        if backend == "torch":
-            import torch
-
-            torch.cuda.reset_peak_memory_stats()
-        elif backend == "tensorflow":
-            import tensorflow as tf
-
-            tf.config.experimental.reset_memory_stats("GPU:0")
-    except Exception:  # a memory query must never fail a benchmark
-        pass
-
-
-def peak_memory(backend: str) -> tuple[int | None, str]:
-    """(bytes, what was measured); bytes is None where the framework cannot say."""
-    if _on_cpu(backend):
-        import resource  # Unix only: imported where used
-
-        rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-        return rss * (1 if sys.platform == "darwin" else 1024), "process peak RSS"
-    try:
-        if backend == "torch":
-            import torch
-
-            return int(torch.cuda.max_memory_allocated()), "torch max_memory_allocated"
-        if backend == "jax":
-            import jax
-
-            stats = jax.devices()[0].memory_stats() or {}
-            peak = stats.get("peak_bytes_in_use")
-            return (None if peak is None else int(peak)), "jax peak_bytes_in_use (process)"
-        if backend == "tensorflow":
-            import tensorflow as tf
-
-            return int(tf.config.experimental.get_memory_info("GPU:0")["peak"]), "tf GPU peak"
-    except Exception:
-        pass
-    return None, "unavailable"
-
-
 def measure_one(settings: BenchSpec, model: str, precision: str, data: RunData) -> dict[str, Any]:
     """Train one (model, precision) for warmup + steps and time it (see module doc)."""
     import keras
@@ -311,8 +261,6 @@ def measure(settings: BenchSpec) -> list[dict[str, Any]]:
     """
     import keras
 
-    from rethink.run.environment import device_name
-
     backend = keras.backend.backend()
     device = device_name(backend)
     data = synthetic_data(settings)
@@ -333,15 +281,15 @@ def measure(settings: BenchSpec) -> list[dict[str, Any]]:
 
 def worker_main(argv: Sequence[str]) -> int:
     """`python -m rethink.bench SETTINGS.json OUT.json`, KERAS_BACKEND set by the parent."""
+    from rethink.base.backend import select
     from rethink.run.folder import write_json
-    from rethink.train.backend import select
 
     settings_path, out_path = Path(argv[0]), Path(argv[1])
     settings = BenchSpec.from_dict(json.loads(settings_path.read_text()))
     backend, _ = select(os.environ.get("KERAS_BACKEND"))
     import keras  # noqa: F401  (fixes the backend before describe_environment() and training)
 
-    from rethink.run.environment import describe_environment
+    from rethink.base.platform import describe_environment
 
     environment = describe_environment(backend)
     rows = measure(settings)
@@ -362,41 +310,16 @@ def run_backend(settings: BenchSpec, backend: str) -> dict[str, Any]:
 
     Returns {"environment": ..., "results": [...], "error": None | "message"}.
     """
-    src = str(Path(__file__).resolve().parents[1])
-    env = dict(os.environ, KERAS_BACKEND=backend)
-    env["PYTHONPATH"] = os.pathsep.join(p for p in (src, env.get("PYTHONPATH")) if p)
     with tempfile.TemporaryDirectory(prefix="rethink-bench-") as tmp:
         settings_path, out_path = Path(tmp, "settings.json"), Path(tmp, "out.json")
         settings_path.write_text(json.dumps(settings.to_dict()))
-        cmd = [sys.executable, "-m", "rethink.bench", str(settings_path), str(out_path)]
-        proc = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
+        proc = run_python(["-m", "rethink.bench", str(settings_path), str(out_path)], backend)
         if proc.returncode == 0 and out_path.is_file():
             doc = json.loads(out_path.read_text())
             return {"environment": doc["environment"], "results": doc["results"], "error": None}
     error = f"worker exited with code {proc.returncode}: {_last_line(proc.stderr + proc.stdout)}"
     rows = [{"backend": backend, "model": None, "precision": None, "error": error}]
     return {"environment": None, "results": rows, "error": error}
-
-
-def _cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
-
-
-def host_info() -> dict[str, Any]:
-    """The machine: name, CPU model and count, platform, Python."""
-    return {
-        "hostname": socket.gethostname(),
-        "cpu": _cpu_model(),
-        "cpus": os.cpu_count(),
-        "platform": platform.platform(),
-        "python": sys.version.split()[0],
-    }
 
 
 def run(settings: BenchSpec, argv: Sequence[str] = (), on_backend: Any = None) -> dict[str, Any]:

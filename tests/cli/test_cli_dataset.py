@@ -207,7 +207,7 @@ def test_the_example_writes_cifar10_classes_as_a_grey_image_folder(tmp_path: Pat
     """examples/image_folder_from_cifar10.py on a CIFAR-10-like folder: the folder it
     writes loads as a 2-class 32x32x1 data set named after it."""
     from rethink.data import load
-    from rethink.data.datasets import CIFAR10_CLASSES
+    from rethink.spec.datasets import CIFAR10_CLASSES
 
     source = write_image_folder(tmp_path / "cifar", CIFAR10_CLASSES, (32, 32, 3), 3, 2)
     script = Path(__file__).resolve().parents[2] / "examples" / "image_folder_from_cifar10.py"

@@ -23,11 +23,11 @@ import rethink
 import rethink.cli as cli
 import rethink.cli.grid as grid_cli
 import rethink.grid.folder as grid_folder
-from rethink.data.datasets import CIFAR10_CLASSES
+from rethink.base.backend import BACKENDS, installed
+from rethink.base.lock import FolderLock
 from rethink.grid.spec import expand, read_record
-from rethink.lock import FolderLock
 from rethink.run.folder import RunDir
-from rethink.train.backend import BACKENDS, installed
+from rethink.spec.datasets import CIFAR10_CLASSES
 from tests.helpers.image_folders import write_image_folder
 from tests.helpers.workers import FAKE_WORKER, calls, fake_worker, snapshot
 
@@ -432,14 +432,14 @@ def test_auto_jobs_share_gpus_and_split_cpus() -> None:
 def test_visible_gpus_honours_cuda_visible_devices(
     monkeypatch: pytest.MonkeyPatch, visible: str, expected: tuple[str, ...]
 ) -> None:
-    from rethink.run.environment import visible_gpus
+    from rethink.base.platform import visible_gpus
 
     monkeypatch.setenv("CUDA_VISIBLE_DEVICES", visible)
     assert visible_gpus() == expected
 
 
 def test_visible_gpus_counts_nvidia_smi(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    from rethink.run.environment import visible_gpus
+    from rethink.base.platform import visible_gpus
 
     monkeypatch.delenv("CUDA_VISIBLE_DEVICES", raising=False)
     monkeypatch.setenv("PATH", str(tmp_path))
@@ -465,7 +465,7 @@ def _fake_nvidia_smi(monkeypatch: pytest.MonkeyPatch, folder: Path) -> None:
 
 
 def test_gpu_unseen_warning_only_for_a_cpu_backend_beside_gpus() -> None:
-    from rethink.run.environment import gpu_unseen_warning
+    from rethink.base.platform import gpu_unseen_warning
 
     assert gpu_unseen_warning("jax", "CPU", ()) is None  # a CPU machine
     assert gpu_unseen_warning("jax", "NVIDIA H100", ("0",)) is None  # the backend sees it

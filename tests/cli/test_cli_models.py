@@ -11,8 +11,8 @@ import pytest
 from typer.testing import CliRunner
 
 import rethink.cli as cli
+from rethink.base import backend
 from rethink.models import REGISTRY
-from rethink.train import backend
 
 cli._register()
 runner = CliRunner()

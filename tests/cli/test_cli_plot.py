@@ -12,7 +12,7 @@ import pytest
 from typer.testing import CliRunner
 
 import rethink.cli as cli
-from rethink.data.datasets import Dataset
+from rethink.spec.datasets import Dataset
 from tests.helpers.run_folders import (
     DAY,
     FIT_STEPS,

@@ -1,4 +1,4 @@
-"""Per-data-set shapes and classes, without Keras: `rethink.data.datasets` and the
+"""Per-data-set shapes and classes, without Keras: `rethink.spec.datasets` and the
 pipeline on images that are not CIFAR's 32x32x3."""
 
 from __future__ import annotations
@@ -6,7 +6,6 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from rethink.data.datasets import KNOWN, DataError, Dataset, identify, known
 from rethink.data.pipeline import (
     Crops,
     augmented_images,
@@ -18,6 +17,7 @@ from rethink.data.pipeline import (
 )
 from rethink.data.preprocess import preprocess
 from rethink.spec import RunSpec, SpecError
+from rethink.spec.datasets import KNOWN, DataError, Dataset, identify, known
 
 GREY = Dataset("shapes", ("circle", "cross", "square"), (20, 20, 1))
 

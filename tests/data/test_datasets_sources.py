@@ -18,7 +18,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from rethink.data import DataError, Dataset, Loaded, cache, datasets, load, source_digest, sources
+from rethink.data import DataError, Dataset, Loaded, cache, load, source_digest, sources
+from rethink.spec import datasets
 
 GREY_CLASSES = ("ant", "bee", "cat")
 

@@ -333,7 +333,7 @@ def test_eta_uses_the_speed_of_runs_seen_so_far(tmp_path: Path) -> None:
 
 
 def test_grid_modules_never_import_keras() -> None:
-    code = "import sys, rethink.grid.executor, rethink.grid.live, rethink.grid.spec, rethink.lock; print('keras' in sys.modules)"
+    code = "import sys, rethink.grid.executor, rethink.grid.live, rethink.grid.spec, rethink.base.lock; print('keras' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
 

@@ -13,7 +13,7 @@ result.json); `diverge_at` makes the loss NaN from that step on (status
 "diverged"). result.json is derived from the rows exactly as the trainer's
 contract says (first logged step at the thresholds), so tests can compare.
 
-`dataset` (a `rethink.data.datasets.Dataset`) records the data set as runs do:
+`dataset` (a `rethink.spec.datasets.Dataset`) records the data set as runs do:
 env.json's "dataset" (`Dataset.to_dict()`) and, for a known one, spec.json's
 "dataset" name; the loss then starts at ln(classes) and the accuracy at
 1/classes. Without it a folder records none, as folders written before runs
@@ -27,9 +27,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from rethink.data.datasets import KNOWN, Dataset
 from rethink.run.folder import MetricsWriter, RunDir, write_json
 from rethink.spec import RunSpec
+from rethink.spec.datasets import KNOWN, Dataset
 from rethink.train.outcome import RESULT_KEYS, Status
 
 CHANCE = math.log(10)

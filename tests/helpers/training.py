@@ -8,7 +8,8 @@ import numpy as np
 
 from rethink.data.pipeline import RunData
 from rethink.spec import RunSpec
-from rethink.train.loop import Checkpoint, Observer
+from rethink.train.checkpoint import Checkpoint
+from rethink.train.observer import Observer
 
 
 def synthetic_data(n: int = 256, seed: int = 0, *, raw: bool = False) -> RunData:

@@ -18,7 +18,6 @@ from typing import Any
 import numpy as np
 import pytest
 
-from rethink.data.datasets import KNOWN, Dataset
 from rethink.results.figures import chance_label, figure_1a, figure_1c, write_figures
 from rethink.results.frames import metrics_frame, runs_frame
 from rethink.results.render import render_markdown, report_dict
@@ -51,6 +50,7 @@ from rethink.results.summary import (
 )
 from rethink.run.folder import write_json
 from rethink.spec import RunSpec
+from rethink.spec.datasets import KNOWN, Dataset
 from tests.helpers.run_folders import (
     ENV,
     FIT_STEPS,

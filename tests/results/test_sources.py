@@ -10,7 +10,6 @@ from typing import Any
 import pytest
 from rich.console import Console
 
-from rethink.data.datasets import Dataset
 from rethink.results.frames import metrics_frame, runs_frame
 from rethink.results.render import render_markdown, render_rich, report_dict
 from rethink.results.report import Report, build_report, set_flags
@@ -23,6 +22,7 @@ from rethink.results.summary import (
     run_identity,
 )
 from rethink.spec import RunSpec
+from rethink.spec.datasets import Dataset
 from tests.helpers.run_folders import DAY, DIGEST, T0, machine_env, spec_for, write_run
 
 FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "grid-0.1"

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 import rethink
-from rethink.run import environment
+from rethink.base import platform as environment
 from tests.helpers.backend import current_backend
 
 

@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 
 from rethink.spec import RunSpec
-from rethink.train.loop import Checkpoint, train
+from rethink.train.checkpoint import Checkpoint
+from rethink.train.loop import train
 from rethink.train.steppers import Engine
 from tests.helpers.training import Recorder, synthetic_data, tiny_spec
 
@@ -96,7 +97,8 @@ def test_rows_average_equal_windows_across_epoch_ends_on_every_loop(engine: Engi
 def test_the_training_split_is_evaluated_in_inference_mode_without_augmentation() -> None:
     import keras
 
-    from rethink.train.loop import build_model, restore
+    from rethink.train.checkpoint import restore
+    from rethink.train.loop import build_model
 
     spec = tiny_spec(
         model="inception", steps=8, batch_size=16, augment=True, augment_crop="padded"

@@ -20,7 +20,8 @@ import pytest
 from rethink.data import preprocess
 from rethink.data.pipeline import RunData, augmented_images, crop_draws, epoch_order
 from rethink.spec import RunSpec
-from rethink.train.loop import Outcome, train
+from rethink.train.loop import train
+from rethink.train.outcome import Outcome
 from rethink.train.steppers import (
     ACCELERATOR_CHUNK,
     Engine,

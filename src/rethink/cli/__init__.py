@@ -203,7 +203,7 @@ def parse_levels(values: str | Sequence[str] | None) -> tuple[float, ...] | None
 
 def use_backend(requested: str | None, quiet: bool = False, in_process: bool = True) -> str:
     """Select the backend (for this process, or only its workers) or exit with one line."""
-    from rethink.train.backend import BackendError, select
+    from rethink.base.backend import BackendError, select
 
     try:
         name, how = select(requested, in_process=in_process)

@@ -13,6 +13,7 @@ from rich.console import Console
 from rich.table import Table
 
 from rethink import install_hint
+from rethink.base.text import number
 from rethink.cli import (
     GivenLoopOption,
     GivenTorchCompileOption,
@@ -22,7 +23,6 @@ from rethink.cli import (
     err_console,
     fail,
 )
-from rethink.formats import number
 
 
 def _names(values: Sequence[str] | None) -> tuple[str, ...] | None:
@@ -149,8 +149,8 @@ def bench_command(
     after --warmup steps; a paper run is 25,000 steps, the paper grid its 25 runs.
     Exit code 0, 1 when a backend or model failed (its row says why), 2 bad settings.
     """
+    from rethink.base.backend import installed
     from rethink.bench import BenchError, BenchSpec, run
-    from rethink.train.backend import installed
 
     given: dict[str, Any] = {
         "models": _names(models),

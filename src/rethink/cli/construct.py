@@ -15,9 +15,9 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
+from rethink.base.text import number, percent
 from rethink.cli import BackendOption, app, console, err_console, fail, use_backend
 from rethink.cli import options as o
-from rethink.formats import number, percent
 
 D = o.DEFAULTS
 

@@ -1,7 +1,7 @@
 """`rethink grid`: train a grid of runs in worker processes, with a live table.
 
 Parses and wires only: the grid is `rethink.grid.spec`, the folder lock
-`rethink.lock`, the workers `rethink.grid.executor` (or `rethink.grid.ray.cluster` with
+`rethink.base.lock`, the workers `rethink.grid.executor` (or `rethink.grid.ray.cluster` with
 `--executor ray`, which alone imports Ray), the view `rethink.grid.live`.
 Keras is never imported here; the workers train.
 """
@@ -56,8 +56,8 @@ from rethink.run.folder import RunDir
 from rethink.spec import RunSpec
 
 if TYPE_CHECKING:
-    from rethink.data.datasets import Dataset
     from rethink.grid.ray.cluster import Cluster
+    from rethink.spec.datasets import Dataset
 
 T = TypeVar("T")
 LOG_WIDTH = 160  # tables printed to a log file or pipe
@@ -363,7 +363,7 @@ def grid_command(
     _check_executor_options(on_ray, address, gpus, gpus_per_run, cpus_per_run)
     gpu_list = _gpus(gpus)
     if not gpu_list and not on_ray:
-        from rethink.run.environment import visible_gpus
+        from rethink.base.platform import visible_gpus
 
         gpu_list = visible_gpus()  # spread the runs over every GPU there is
     # On Ray, by default every run is handed over at once: the cluster's resources decide.
@@ -392,7 +392,7 @@ def grid_command(
     if existing is not None and resume is None:
         _or_fail(lambda: check_same(folder, existing, specs))
     if gpu_list and not on_ray:  # a few seconds, and only where there are GPUs
-        from rethink.run.environment import gpu_unseen_warning, probe_device
+        from rethink.base.platform import gpu_unseen_warning, probe_device
 
         warning = gpu_unseen_warning(name, probe_device(name), gpu_list)
         if warning:
@@ -546,8 +546,8 @@ def _identify_data(
     fetches its own); the crop and random crop of every run must fit. One line
     and exit 2 for anything wrong."""
     from rethink.data import DataError, load
-    from rethink.data.datasets import DEFAULT, known
     from rethink.data.pipeline import check_window
+    from rethink.spec.datasets import DEFAULT, known
 
     if not specs:
         return None, None

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from rethink.base.text import percent
 from rethink.cli import (
     BackendOption,
     app,
@@ -31,7 +32,6 @@ from rethink.cli import (
     use_backend,
 )
 from rethink.cli import options as o
-from rethink.formats import percent
 from rethink.paper import KERNEL_FILTERS
 
 if TYPE_CHECKING:

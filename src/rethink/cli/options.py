@@ -19,9 +19,9 @@ from typing import TYPE_CHECKING, Annotated, Any, TypeAlias
 
 import typer
 
-from rethink.data.datasets import NAMES as DATASET_NAMES
 from rethink.models import MODELS, WEIGHT_DECAY_LAYERS
 from rethink.spec import AUGMENT_CROPS, CORRUPTIONS, PRECISIONS, RunSpec
+from rethink.spec.datasets import NAMES as DATASET_NAMES
 from rethink.train.steppers import LOOPS, TORCH_COMPILE
 
 

@@ -32,7 +32,7 @@ from typing import Annotated
 
 import typer
 
-from rethink.atomic import write_text_atomically
+from rethink.base.atomic import write_text_atomically
 from rethink.cli import app, console, err_console, fail
 from rethink.models import MODELS
 from rethink.results.render import render_markdown, render_rich

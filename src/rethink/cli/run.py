@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 
+from rethink.base.text import percent
 from rethink.cli import (
     BackendOption,
     LoopOption,
@@ -21,7 +22,6 @@ from rethink.cli import (
     use_backend,
 )
 from rethink.cli import options as o
-from rethink.formats import percent
 from rethink.spec import RunSpec
 
 D = o.DEFAULTS

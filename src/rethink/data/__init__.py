@@ -9,7 +9,7 @@
     x = preprocess(x_small)            # float32, whitened per image
     data = prepare(spec, raw)          # a run's arrays: subset -> randomize -> preprocess
 
-`datasets` names what a run trains on (`Dataset`: name, classes, image
+`rethink.spec.datasets` names what a run trains on (`Dataset`: name, classes, image
 shape; CIFAR-10, CIFAR-100, MNIST and Fashion-MNIST are known by name),
 `sources` reads every local form (CIFAR-10's and CIFAR-100's official
 archives, MNIST's npz and IDX files, an image-folder tree of any data set)
@@ -33,14 +33,15 @@ import os
 import warnings
 from dataclasses import dataclass
 
-from rethink.data import cache, datasets, sources
+from rethink.data import cache, sources
 from rethink.data.cache import source_digest
-from rethink.data.datasets import DataError, Dataset
 from rethink.data.pipeline import RunData, prepare
 from rethink.data.preprocess import preprocess
 from rethink.data.randomization import randomize
 from rethink.data.sources import Arrays
 from rethink.data.subset import subset
+from rethink.spec import datasets
+from rethink.spec.datasets import DataError, Dataset
 
 __all__ = [
     "Arrays",

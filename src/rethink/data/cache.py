@@ -29,10 +29,12 @@ from pathlib import Path
 
 import numpy as np
 
-from rethink.atomic import write_atomically
-from rethink.data import datasets, sources
-from rethink.data.datasets import Dataset
+from rethink.base.atomic import write_atomically
+from rethink.base.platform import cache_root
+from rethink.data import sources
 from rethink.data.sources import Arrays, Layout
+from rethink.spec import datasets
+from rethink.spec.datasets import Dataset
 
 # Bump when decoding or the file's content changes, so old caches are not reused
 # (v1: CIFAR-10 arrays only; v2: any shape, with the data set's name and classes).
@@ -75,17 +77,6 @@ def layout_digest(layout: Layout) -> str:
         digest.update(name.encode() + b"\0" + len(data).to_bytes(8, "little"))
         digest.update(data)
     return digest.hexdigest()
-
-
-def cache_root(cache_dir: str | os.PathLike[str] | None = None) -> Path:
-    """The folder holding cached arrays."""
-    if cache_dir is not None:
-        return Path(cache_dir).expanduser()
-    if os.environ.get("RETHINK_CACHE"):
-        return Path(os.environ["RETHINK_CACHE"]).expanduser()
-    if os.environ.get("XDG_CACHE_HOME"):
-        return Path(os.environ["XDG_CACHE_HOME"]).expanduser() / "rethink"
-    return Path.home() / ".cache" / "rethink"
 
 
 def cache_path(digest: str, cache_dir: str | os.PathLike[str] | None = None) -> Path:

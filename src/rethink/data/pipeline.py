@@ -32,8 +32,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 if TYPE_CHECKING:
-    from rethink.data.datasets import Dataset
     from rethink.spec import RunSpec
+    from rethink.spec.datasets import Dataset
 
 # Stream tags keep the generators for different purposes independent.
 _ORDER, _AUGMENT = 1, 2
@@ -97,8 +97,8 @@ def prepare(spec: RunSpec, raw: Raw, dataset: Dataset | None = None) -> RunData:
     crop does not fit its images.
     """
     from rethink.data import preprocess, subset
-    from rethink.data.datasets import KNOWN
     from rethink.data.randomization import randomize
+    from rethink.spec.datasets import KNOWN
 
     dataset = KNOWN["cifar10"] if dataset is None else dataset
     side = dataset.crop(spec.crop)
@@ -137,7 +137,7 @@ def prepare(spec: RunSpec, raw: Raw, dataset: Dataset | None = None) -> RunData:
 def check_window(spec: RunSpec, shape: tuple[int, ...], side: int | None) -> None:
     """DataError unless the "window" random crop (when asked for) has room to move:
     a crop smaller than the images (CIFAR: 28 of 32)."""
-    from rethink.data.datasets import DataError
+    from rethink.spec.datasets import DataError
 
     if not (spec.augment and spec.augment_crop == "window"):
         return

@@ -4,7 +4,7 @@
     x = preprocess(mnist, crop=None)   # uint8 (N, 28, 28, 1) -> float32 (N, 28, 28, 1)
     w = whiten(crops)                  # any (N, H, W, C) on the 0..255 scale, e.g. random crops
 
-The crop is the data set's (`rethink.data.datasets.Dataset.crop`): the paper's
+The crop is the data set's (`rethink.spec.datasets.Dataset.crop`): the paper's
 centre 28x28 of CIFAR's 32x32, the whole image for other data sets unless a
 crop is asked for.
 

@@ -71,8 +71,8 @@ from typing import Any, Literal
 import numpy as np
 from PIL import Image
 
-from rethink.data import datasets
-from rethink.data.datasets import DataError, Dataset
+from rethink.spec import datasets
+from rethink.spec.datasets import DataError, Dataset
 
 __all__ = ["Arrays", "DataError", "Layout", "adapt", "decode", "download", "locate", "resolve"]
 

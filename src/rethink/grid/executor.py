@@ -51,15 +51,14 @@ import os
 import signal
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from types import FrameType
 from typing import Any, Protocol
 
+from rethink.base.signals import on_stop_signals
 from rethink.run.folder import CHECKPOINT, MODEL_FILE, RunDir, write_json
 from rethink.spec import RunSpec
 from rethink.train.outcome import FINAL, Outcome, Status
@@ -419,32 +418,35 @@ class Executor:
         state = self.state
         self._find_device()
         self.reporter.start(state)
-        restore = self._install_signal_handlers()
-        next_refresh = 0.0
         try:
-            while True:
-                self._reap()
-                if self._stop_at is None:
-                    self._launch()
-                else:
-                    self._stop_workers()
-                if not self._procs and (self._stop_at is not None or not self._queued()):
-                    break
-                if time.monotonic() >= next_refresh:
-                    self._refresh()
-                    self.reporter.update(state)
-                    next_refresh = time.monotonic() + self.refresh_s
-                time.sleep(self.launcher.tick_s)
+            with on_stop_signals(lambda signum, frame: self.request_stop()):
+                self._steps()
         except BaseException:
             self.request_stop()
             self._drain()
             raise
         finally:
-            restore()
             self._refresh()
             self.reporter.update(state)
             self.reporter.stop(state)
         return state
+
+    def _steps(self) -> None:
+        """Launch, reap and refresh until nothing runs and nothing is left to start."""
+        next_refresh = 0.0
+        while True:
+            self._reap()
+            if self._stop_at is None:
+                self._launch()
+            else:
+                self._stop_workers()
+            if not self._procs and (self._stop_at is not None or not self._queued()):
+                return
+            if time.monotonic() >= next_refresh:
+                self._refresh()
+                self.reporter.update(self.state)
+                next_refresh = time.monotonic() + self.refresh_s
+            time.sleep(self.launcher.tick_s)
 
     def request_stop(self, force: bool = False) -> None:
         """Start no more runs and ask the running ones to stop; a second request (or
@@ -454,21 +456,6 @@ class Executor:
         self._stop_at = self._stop_at or time.monotonic()
         self._force = self._force or force
         self.state.interrupted = True
-
-    def _install_signal_handlers(self) -> Callable[[], None]:
-        if threading.current_thread() is not threading.main_thread():
-            return lambda: None
-
-        def handler(signum: int, frame: FrameType | None) -> None:
-            self.request_stop()
-
-        old = {s: signal.signal(s, handler) for s in (signal.SIGINT, signal.SIGTERM)}
-
-        def restore() -> None:
-            for s, h in old.items():
-                signal.signal(s, h)
-
-        return restore
 
     def _queued(self) -> list[RunState]:
         """Runs still to start (a launched attempt may show `queued` until it runs)."""

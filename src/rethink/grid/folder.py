@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from rethink.base.lock import LOCK_FILE, FolderLock, LockError
 from rethink.grid.executor import (
     Executor,
     GridState,
@@ -44,12 +45,11 @@ from rethink.grid.spec import (
     record,
     write_record,
 )
-from rethink.lock import LOCK_FILE, FolderLock, LockError
 from rethink.spec import RunSpec
 
 if TYPE_CHECKING:
-    from rethink.data.datasets import Dataset
     from rethink.grid.ray.cluster import Cluster
+    from rethink.spec.datasets import Dataset
 
 JOBS_PER_GPU = 4
 

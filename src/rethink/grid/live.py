@@ -32,7 +32,7 @@ from rich.progress_bar import ProgressBar
 from rich.table import Table
 from rich.text import Text
 
-from rethink.formats import duration
+from rethink.base.text import duration
 from rethink.grid.executor import GridState, Reporter, RunState
 from rethink.grid.spec import run_label
 from rethink.models import BATCH_NORM_SETTLED_STEPS, batch_norm_settled

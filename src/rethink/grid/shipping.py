@@ -19,7 +19,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, Protocol
 
-from rethink.atomic import write_atomically
+from rethink.base.atomic import write_atomically
 from rethink.grid.executor import WORKER_LOG
 from rethink.run.folder import CHECKPOINT, ENV, METRICS, PROGRESS, RESULT, SPEC
 

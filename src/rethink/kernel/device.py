@@ -15,8 +15,10 @@ Host memory is MemAvailable of /proc/meminfo, else the physical pages.
 
 from __future__ import annotations
 
-import os
 import warnings
+
+from rethink.base.frameworks import free_device_memory, on_cpu
+from rethink.base.platform import host_memory
 
 
 def solve_dtype(requested: str) -> tuple[str, str | None]:
@@ -47,48 +49,12 @@ def _backend() -> str:
 
 def accelerated() -> bool:
     """Whether the backend computes on a GPU (or another accelerator)."""
-    from rethink.run.environment import device_name
-
-    return device_name(_backend()) != "CPU"
-
-
-def host_memory() -> int:
-    """Bytes of host memory available now."""
-    try:
-        with open("/proc/meminfo") as f:
-            for line in f:
-                if line.startswith("MemAvailable:"):
-                    return int(line.split()[1]) * 1024
-    except OSError:
-        pass
-    return int(os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE"))
-
-
-def device_memory() -> int | None:
-    """Free bytes of the GPU the backend computes on, or None (a CPU, or unknown)."""
-    if not accelerated():
-        return None
-    name = _backend()
-    try:
-        if name == "jax":
-            import jax
-
-            stats = jax.devices()[0].memory_stats() or {}
-            if "bytes_limit" in stats:
-                return int(stats["bytes_limit"]) - int(stats.get("bytes_in_use", 0))
-        if name == "torch":
-            import torch
-
-            free, _ = torch.cuda.mem_get_info()
-            return int(free)
-    except Exception:  # a query that fails only loses the check
-        return None
-    return None
+    return not on_cpu(_backend())
 
 
 def available_memory() -> tuple[int, str]:
     """(bytes, where): the GPU's free memory when known, else the host's."""
-    gpu = device_memory()
+    gpu = free_device_memory(_backend())
     if gpu is not None:
         return gpu, "GPU"
     return host_memory(), "host"

@@ -32,7 +32,7 @@ from rethink.paper import kernel_test_error
 from rethink.spec import CORRUPTIONS, RunSpec, SpecError
 
 if TYPE_CHECKING:
-    from rethink.data.datasets import Dataset
+    from rethink.spec.datasets import Dataset
 
 KERNELS = ("gaussian", "features")
 DEFAULT_BLOCK = 4096
@@ -201,7 +201,7 @@ def run_kernel(
     seconds: dict[str, float] = {}
     clock = time.perf_counter()
     if dataset is None:
-        from rethink.data.datasets import KNOWN
+        from rethink.spec.datasets import KNOWN
 
         dataset = KNOWN["cifar10"]
     data, y = labellings(settings, raw, dataset)

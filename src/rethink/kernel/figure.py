@@ -15,7 +15,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
-from rethink.atomic import write_atomically
+from rethink.base.atomic import write_atomically
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure

@@ -78,10 +78,10 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch, Rectangle
 from matplotlib.transforms import Bbox
 
-from rethink.atomic import write_atomically
-from rethink.data.datasets import Dataset
+from rethink.base.atomic import write_atomically
 from rethink.models import MODELS
 from rethink.results.summary import CIFAR10, Run, chance_loss, randomization_label
+from rethink.spec.datasets import Dataset
 from rethink.train.outcome import Status
 
 WIDTH, HEIGHT = 3.4, 2.6  # inches: one column of the paper

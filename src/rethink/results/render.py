@@ -13,8 +13,7 @@ from rich.table import Table
 from rich.text import Text
 
 from rethink import paper
-from rethink.data.datasets import Dataset
-from rethink.formats import duration, factor, number, percent, signed
+from rethink.base.text import duration, factor, number, percent, signed
 from rethink.results.report import (
     BATCHNORM_GAP_SLACK,
     CHANCE_SLACK,
@@ -35,6 +34,7 @@ from rethink.results.report import (
     train_acc_text,
 )
 from rethink.results.summary import INCOMPLETE, RunSummary, chance_loss, randomization_label
+from rethink.spec.datasets import Dataset
 
 
 @dataclass(frozen=True)

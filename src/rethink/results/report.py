@@ -41,8 +41,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from rethink import paper
-from rethink.data.datasets import Dataset
-from rethink.formats import factor, number, percent
+from rethink.base.text import factor, number, percent
 from rethink.models import REGISTRY
 from rethink.results.summary import (
     CIFAR10,
@@ -53,6 +52,7 @@ from rethink.results.summary import (
     start_loss,
 )
 from rethink.spec import CORRUPTIONS, RunSpec
+from rethink.spec.datasets import Dataset
 from rethink.train.outcome import Status
 
 TEST_ERROR_SLACK = 0.02  # test error may dip this much between levels and still "rise"

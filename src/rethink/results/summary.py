@@ -34,9 +34,9 @@ from typing import Any
 
 import numpy as np
 
-from rethink.data.datasets import DEFAULT, KNOWN, Dataset
 from rethink.run.folder import SPEC, RunDir, find_runs, read_json
 from rethink.spec import RunSpec
+from rethink.spec.datasets import DEFAULT, KNOWN, Dataset
 from rethink.train import windows
 
 INCOMPLETE = "incomplete"  # no result.json: still running, or killed without one

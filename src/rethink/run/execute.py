@@ -11,23 +11,21 @@ SIGTERM), 2 bad input (raised as RunError before anything is written).
 
 from __future__ import annotations
 
-import contextlib
 import os
-import signal
 import socket
 import sys
 import time
 import traceback
-from collections.abc import Iterator
 from dataclasses import asdict
 from pathlib import Path
-from types import FrameType
 from typing import TYPE_CHECKING, Any
 
+from rethink.base.signals import stop_signals
 from rethink.run.folder import MODEL_FILE, MetricsWriter, RunDir, write_json
 from rethink.spec import RunSpec, SpecError
-from rethink.train.loop import Checkpoint, Observer, Outcome
-from rethink.train.outcome import Status
+from rethink.train.checkpoint import Checkpoint
+from rethink.train.observer import Observer
+from rethink.train.outcome import Outcome, Status
 from rethink.train.steppers import Engine
 
 if TYPE_CHECKING:
@@ -97,42 +95,6 @@ class FolderObserver(Observer):
             os.replace(partial, target)
         finally:
             partial.unlink(missing_ok=True)
-
-
-class StopFlag:
-    """Set by the first Ctrl-C or SIGTERM; training polls it after every dispatch.
-
-    A handler that raises KeyboardInterrupt can fire inside Keras, which may
-    swallow it; a flag cannot be lost. A second signal raises at once.
-    """
-
-    def __init__(self) -> None:
-        self.set = False
-
-    def __call__(self) -> bool:
-        return self.set
-
-    def handle(self, signum: int, frame: FrameType | None) -> None:
-        if self.set:
-            raise KeyboardInterrupt
-        self.set = True
-
-
-@contextlib.contextmanager
-def _stop_on_signals() -> Iterator[StopFlag]:
-    """Ctrl-C and SIGTERM (a scheduler, a cancelled Ray task) stop the run cleanly."""
-    flag = StopFlag()
-    previous = {}
-    try:
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            previous[sig] = signal.signal(sig, flag.handle)
-    except ValueError:  # not the main thread: leave the handlers alone
-        pass
-    try:
-        yield flag
-    finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
 
 
 def check_out_folder(out: Path) -> None:
@@ -210,7 +172,7 @@ def execute(
     """Train `spec` into `out/<run id>/`; return (result.json contents, exit code).
 
     `save_model`: write the trained model to model.keras when the run completes."""
-    from rethink.lock import FolderLock, LockError
+    from rethink.base.lock import FolderLock, LockError
 
     run, finished = prepare_folder(spec, out, resume)
     if finished is not None:
@@ -246,9 +208,9 @@ def _train_in_folder(
     engine: Engine,
     save_model: bool,
 ) -> tuple[dict[str, Any], int]:
+    from rethink.base.backend import enable_compilation_cache
+    from rethink.base.platform import describe_environment, gpu_unseen_warning, visible_gpus
     from rethink.data.pipeline import prepare
-    from rethink.run.environment import describe_environment, gpu_unseen_warning, visible_gpus
-    from rethink.train.backend import enable_compilation_cache
     from rethink.train.loop import train
 
     checkpoint = None
@@ -283,7 +245,7 @@ def _train_in_folder(
     metrics = MetricsWriter(run.metrics_path, keep_until_step=checkpoint.step if checkpoint else 0)
     observer = FolderObserver(run, metrics, display, save_model)
     try:
-        with _stop_on_signals() as stop:
+        with stop_signals() as stop:
             try:
                 data = prepare(spec, loaded.arrays, loaded.dataset)
                 outcome = train(

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from rethink.atomic import write_text_atomically
+from rethink.base.atomic import write_text_atomically
 from rethink.spec import RunSpec
 from rethink.train.outcome import Status
 

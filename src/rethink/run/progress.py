@@ -18,7 +18,7 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
-from rethink.train.loop import Observer
+from rethink.train.observer import Observer
 
 
 def _fmt(value: float | None, spec: str) -> str:

@@ -14,7 +14,8 @@ writes files: that is `rethink.run`'s business.
 """
 
 from rethink.train.checkpoint import Checkpoint, restore, snapshot
-from rethink.train.loop import Observer, build_model, train
+from rethink.train.loop import build_model, train
+from rethink.train.observer import Observer
 from rethink.train.outcome import FINAL, RESULT_FORMAT, RESULT_KEYS, Outcome, Status
 from rethink.train.steppers import Engine, EngineError
 

@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from rethink.atomic import write_atomically
+from rethink.base.atomic import write_atomically
 
 
 @dataclass

@@ -23,13 +23,13 @@ from rethink.data.pipeline import RunData, augmented_images, epoch_crops
 from rethink.train.steppers import Stepper, chunk_length
 
 if TYPE_CHECKING:
-    from rethink.train.loop import _Tracker
+    from rethink.train.tracker import Tracker
 
 
 class KerasEpochs:
     """One epoch through `fit()`, the tracker fed from a callback every k steps."""
 
-    def __init__(self, model: Any, tracker: _Tracker, stop: Callable[[], bool]):
+    def __init__(self, model: Any, tracker: Tracker, stop: Callable[[], bool]):
         import keras
 
         self.model = model
@@ -68,7 +68,7 @@ class NativeEpochs:
     at the first non-finite loss, the step where it appeared.
     """
 
-    def __init__(self, stepper: Stepper, tracker: _Tracker, stop: Callable[[], bool], limit: int):
+    def __init__(self, stepper: Stepper, tracker: Tracker, stop: Callable[[], bool], limit: int):
         self.stepper, self.tracker, self.stop, self.limit = stepper, tracker, stop, limit
 
     def __call__(self, data: RunData, order: np.ndarray, epoch: int, steps: int) -> None:

@@ -18,7 +18,9 @@ import os
 import sys
 from pathlib import Path
 
-from rethink import install_hint
+from rethink.base import frameworks
+from rethink.base.distribution import install_hint
+from rethink.base.platform import cache_root
 
 BACKENDS = ("tensorflow", "torch", "jax")
 _PREFERENCE = ("jax", "torch", "tensorflow")
@@ -74,21 +76,11 @@ def select(requested: str | None = None, in_process: bool = True) -> tuple[str, 
 def enable_compilation_cache(name: str) -> Path | None:
     """Keep compiled programs across processes, where the backend allows it.
 
-    JAX: a persistent compilation cache in `<rethink cache>/jax` (see
-    `rethink.data.cache.cache_root`), so a model compiles once per machine,
-    not once per run of a grid (measured on a 2-core CPU: a small Inception
-    smoke run from 27 s to 17 s). `RETHINK_COMPILATION_CACHE=0` turns it off.
+    JAX: a persistent compilation cache in `<rethink cache>/jax`
+    (`rethink.base.platform.cache_root`), so a model compiles once per machine,
+    not once per run of a grid. `RETHINK_COMPILATION_CACHE=0` turns it off.
     Other backends: nothing to do (returns None). Call before training.
     """
-    if name != "jax" or os.environ.get("RETHINK_COMPILATION_CACHE", "1") == "0":
+    if os.environ.get("RETHINK_COMPILATION_CACHE", "1") == "0":
         return None
-    import jax
-
-    from rethink.data.cache import cache_root
-
-    path = cache_root() / "jax"
-    path.mkdir(parents=True, exist_ok=True)
-    jax.config.update("jax_compilation_cache_dir", str(path))
-    jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.0)
-    jax.config.update("jax_persistent_cache_min_entry_size_bytes", 0)
-    return path
+    return frameworks.enable_compilation_cache(name, cache_root())

@@ -1,7 +1,14 @@
-"""What a run ran on: backend, versions, device, host (for env.json).
+"""The machine a process runs on: versions, host, GPUs, memory, rethink's cache folder.
 
-`describe_environment()` imports the active backend's framework behind an explicit
-backend check, only to name the device; call it after Keras is imported.
+    describe_environment("jax")   # env.json's backend, versions, device, CUDA, host
+    visible_gpus()                # ('0', '1'): what CUDA_VISIBLE_DEVICES or nvidia-smi show
+    probe_device("torch")         # the device a new torch process trains on (a subprocess)
+    host_memory(); host_info()    # bytes available now; CPU model, count, platform
+    cache_root()                  # $RETHINK_CACHE, else ~/.cache/rethink
+
+No framework is imported here; what only the framework can say (the device's
+name, its CUDA build, GPU memory) comes from `rethink.base.frameworks`, which
+`describe_environment` calls: call it after Keras is imported.
 """
 
 from __future__ import annotations
@@ -10,15 +17,17 @@ import os
 import platform
 import shutil
 import socket
-import subprocess
 import sys
 from collections.abc import Sequence
 from importlib import metadata
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-import rethink
+from rethink.base.distribution import __version__, install_hint
+from rethink.base.frameworks import device_name, framework_cuda
+from rethink.base.process import lines, python_lines
 
 _DISTRIBUTIONS = {
     "tensorflow": ("tensorflow", "tensorflow-cpu"),
@@ -36,33 +45,6 @@ def _version(*names: str) -> str | None:
     return None
 
 
-def device_name(backend: str) -> str:
-    """The accelerator training uses, e.g. 'NVIDIA H100 80GB HBM3', or 'CPU'."""
-    try:
-        if backend == "jax":
-            import jax
-
-            dev = jax.devices()[0]
-            return "CPU" if dev.platform == "cpu" else str(dev.device_kind)
-        if backend == "torch":
-            import torch
-
-            if torch.cuda.is_available():
-                return str(torch.cuda.get_device_name(0))
-            return "CPU"
-        if backend == "tensorflow":
-            import tensorflow as tf
-
-            gpus = tf.config.list_physical_devices("GPU")
-            if gpus:
-                details = tf.config.experimental.get_device_details(gpus[0])
-                return str(details.get("device_name", gpus[0].name))
-            return "CPU"
-    except Exception as e:  # a device query must never fail a run
-        return f"unknown ({type(e).__name__})"
-    return "CPU"
-
-
 def describe_environment(backend: str) -> dict[str, Any]:
     """Versions, device and host of this process, for env.json."""
     return {
@@ -71,7 +53,7 @@ def describe_environment(backend: str) -> dict[str, Any]:
         "backend_version": _version(*_DISTRIBUTIONS.get(backend, (backend,))),
         "numpy_version": np.__version__,
         "python_version": sys.version.split()[0],
-        "rethink_version": rethink.__version__,
+        "rethink_version": __version__,
         "rethink_commit": source_commit(),
         "device": device_name(backend),
         "cuda": cuda_versions(backend),
@@ -80,45 +62,30 @@ def describe_environment(backend: str) -> dict[str, Any]:
     }
 
 
-def _output(
-    argv: list[str], timeout_s: float, env: dict[str, str] | None = None
-) -> list[str] | None:
-    """The non-empty lines a command prints, or None if it cannot run, times out or fails."""
-    try:
-        out = subprocess.run(
-            argv, capture_output=True, text=True, timeout=timeout_s, env=env, check=False
-        )
-    except (OSError, subprocess.SubprocessError):
-        return None
-    if out.returncode != 0:
-        return None
-    return [line.strip() for line in out.stdout.splitlines() if line.strip()]
-
-
 def _nvidia_smi(*args: str) -> list[str] | None:
     """What `nvidia-smi ARGS` prints, or None without a working one (no NVIDIA driver)."""
     tool = shutil.which("nvidia-smi")
-    return None if tool is None else _output([tool, *args], timeout_s=20)
+    return None if tool is None else lines([tool, *args], timeout_s=20)
 
 
 def source_commit() -> str | None:
     """The git commit of the rethink checkout running (an editable install), with
     "+dirty" when it has uncommitted changes; None for an installed package."""
-    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(rethink.__file__))))
+    root = str(Path(__file__).resolve().parents[3])  # src/rethink/base/platform.py
     git = shutil.which("git")
     if git is None or not os.path.isdir(os.path.join(root, ".git")):
         return None
-    head = _output([git, "-C", root, "rev-parse", "HEAD"], timeout_s=10)
+    head = lines([git, "-C", root, "rev-parse", "HEAD"], timeout_s=10)
     if not head:
         return None
-    dirty = _output([git, "-C", root, "status", "--porcelain", "--untracked-files=no"], 10)
+    dirty = lines([git, "-C", root, "status", "--porcelain", "--untracked-files=no"], 10)
     return head[0] + ("+dirty" if dirty else "")
 
 
 def nvidia_driver() -> str | None:
     """The NVIDIA driver version (`nvidia-smi`), or None without one."""
-    lines = _nvidia_smi("--query-gpu=driver_version", "--format=csv,noheader")
-    return lines[0] if lines else None
+    found = _nvidia_smi("--query-gpu=driver_version", "--format=csv,noheader")
+    return found[0] if found else None
 
 
 def cuda_versions(backend: str) -> dict[str, str | None] | None:
@@ -127,26 +94,7 @@ def cuda_versions(backend: str) -> dict[str, str | None] | None:
     driver = nvidia_driver()
     if driver is None:
         return None
-    cuda = cudnn = None
-    try:
-        if backend == "torch":
-            import torch
-
-            cuda = torch.version.cuda
-            version = torch.backends.cudnn.version()
-            cudnn = None if version is None else str(version)
-        elif backend == "tensorflow":
-            import tensorflow as tf
-
-            info = tf.sysconfig.get_build_info()
-            cuda, cudnn = info.get("cuda_version"), info.get("cudnn_version")
-        elif backend == "jax":
-            import jax
-
-            dev = jax.devices()[0]
-            cuda = str(getattr(dev.client, "platform_version", "")) or None
-    except Exception:  # versions are information: never fail a run for them
-        pass
+    cuda, cudnn = framework_cuda(backend)
     return {"driver": driver, "cuda": cuda, "cudnn": cudnn}
 
 
@@ -166,8 +114,8 @@ def visible_gpus() -> tuple[str, ...]:
 
 # How to get each backend's CUDA build (README, "Install").
 CUDA_INSTALL = {
-    "jax": f"{rethink.install_hint('jax-cuda12')} (or [jax-cuda13])",
-    "tensorflow": rethink.install_hint("tensorflow-cuda"),
+    "jax": f"{install_hint('jax-cuda12')} (or [jax-cuda13])",
+    "tensorflow": install_hint("tensorflow-cuda"),
     "torch": "torch's CUDA wheels from its own index (README, Install)",
 }
 
@@ -186,10 +134,53 @@ def probe_device(backend: str, timeout_s: float = 120.0) -> str | None:
     """The device a new process of `backend` trains on (`device_name`), or None if the
     probe fails; a subprocess, so this process imports no framework."""
     code = (
-        "import keras; from rethink.run.environment import device_name; "
+        "import keras; from rethink.base.frameworks import device_name; "
         "print(device_name(keras.backend.backend()))"
     )
-    lines = _output(
-        [sys.executable, "-c", code], timeout_s, env=dict(os.environ, KERAS_BACKEND=backend)
-    )
-    return lines[-1] if lines else None
+    found = python_lines(code, backend, timeout_s)
+    return found[-1] if found else None
+
+
+def host_memory() -> int:
+    """Bytes of host memory available now (MemAvailable, else the free physical pages)."""
+    try:
+        with open("/proc/meminfo") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return int(os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE"))
+
+
+def _cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown"
+
+
+def host_info() -> dict[str, Any]:
+    """The machine: name, CPU model and count, platform, Python."""
+    return {
+        "hostname": socket.gethostname(),
+        "cpu": _cpu_model(),
+        "cpus": os.cpu_count(),
+        "platform": platform.platform(),
+        "python": sys.version.split()[0],
+    }
+
+
+def cache_root(cache_dir: str | os.PathLike[str] | None = None) -> Path:
+    """The folder of rethink's caches (decoded data, compiled programs): `cache_dir`,
+    else $RETHINK_CACHE, else $XDG_CACHE_HOME/rethink, else ~/.cache/rethink."""
+    if cache_dir is not None:
+        return Path(cache_dir).expanduser()
+    if os.environ.get("RETHINK_CACHE"):
+        return Path(os.environ["RETHINK_CACHE"]).expanduser()
+    if os.environ.get("XDG_CACHE_HOME"):
+        return Path(os.environ["XDG_CACHE_HOME"]).expanduser() / "rethink"
+    return Path.home() / ".cache" / "rethink"
