@@ -149,3 +149,12 @@ def test_a_spec_written_before_versions_keeps_its_meaning() -> None:
 def test_invalid_settings_name_the_problem(kwargs: dict[str, object], message: str) -> None:
     with pytest.raises(SpecError, match=message):
         RunSpec(**kwargs)  # type: ignore[arg-type]
+
+
+def test_a_runs_label_names_the_randomization_level_variant_and_seed() -> None:
+    spec = RunSpec(model="alexnet", corruption="partial_labels", level=0.4, seed=2, augment=True)
+    assert spec.label == "partial labels p=0.4 crop s2"
+    assert RunSpec(model="alexnet", corruption="random_pixels").label == "random pixels s0"
+    tutorial = RunSpec(model="alexnet", weight_decay=0.004, weight_decay_layers="hidden_dense")
+    assert tutorial.variant == "wd0.004 hd" and tutorial.label == "true labels wd0.004 hd s0"
+    assert RunSpec(model="mlp_1x512", precision="mixed_bfloat16").variant == "bfloat16"

@@ -55,7 +55,7 @@ from rethink.data.pipeline import RunData
 from rethink.models import MODELS
 from rethink.spec import PRECISIONS, RunSpec
 from rethink.train.observer import Observer
-from rethink.train.steppers import Engine, EngineError
+from rethink.train.steppers import Execution, ExecutionError
 
 PAPER_STEPS = RunSpec(model=MODELS[0]).steps or 25_000  # the paper's run length
 IMAGE_SHAPE = (28, 28, 3)
@@ -102,16 +102,16 @@ class BenchSpec:
             if getattr(self, name) <= 0:
                 raise BenchError(f"{name} must be positive, got {getattr(self, name)}")
         try:
-            self.engine()
-        except EngineError as e:
+            self.execution()
+        except ExecutionError as e:
             raise BenchError(str(e)) from None
         if self.warmup < 1:
             raise BenchError(f"warmup must be at least 1 step, got {self.warmup}")
         if self.images < self.batch_size:
             raise BenchError(f"images ({self.images}) must hold one batch ({self.batch_size})")
 
-    def engine(self) -> Engine:
-        return Engine(self.loop, self.steps_per_execution, self.torch_compile)
+    def execution(self) -> Execution:
+        return Execution(self.loop, self.steps_per_execution, self.torch_compile)
 
     @classmethod
     def tiny(cls, **changes: Any) -> BenchSpec:
@@ -196,8 +196,8 @@ def measure_one(settings: BenchSpec, model: str, precision: str, data: RunData) 
     reset_peak_memory(backend)
     stamps = _Stamps()
     t0 = time.perf_counter()
-    engine = settings.engine()
-    outcome = train(spec, data, stamps, engine=engine)
+    execution = settings.execution()
+    outcome = train(spec, data, stamps, execution=execution)
     if outcome.status != "completed" or not stamps.stamps:
         raise RuntimeError(f"training {outcome.status} at step {outcome.step}")
     steps, seconds = window(stamps.stamps, settings.warmup)
@@ -208,7 +208,7 @@ def measure_one(settings: BenchSpec, model: str, precision: str, data: RunData) 
         "model": model,
         "precision": precision,
         "batch_size": spec.batch_size,
-        "loop": engine.loop_for(backend, precision),
+        "loop": execution.loop_for(backend, precision),
         # The most steps between two callbacks: what one dispatch (or chunk) ran.
         "steps_per_execution": max(
             [b[0] - a[0] for a, b in itertools.pairwise(stamps.stamps)], default=first_step

@@ -21,7 +21,6 @@ from rethink.grid.spec import (
     next_output_dir,
     read_record,
     record,
-    run_label,
     select,
     write_record,
 )
@@ -217,12 +216,6 @@ def test_next_output_dir_is_one_past_the_highest(tmp_path: Path) -> None:
     for name in ("output_1", "output_3", "output_x", "outputs_9"):
         (tmp_path / name).mkdir()
     assert next_output_dir(tmp_path) == tmp_path / "output_4"
-
-
-def test_run_label_names_the_randomization_level_variant_and_seed() -> None:
-    spec = RunSpec(model="alexnet", corruption="partial_labels", level=0.4, seed=2, augment=True)
-    assert run_label(spec) == "labels p=0.4 crop s2"
-    assert run_label(RunSpec(model="alexnet", corruption="random_pixels")) == "random pixels s0"
 
 
 def test_fig2_is_inception_with_and_without_batchnorm_on_true_labels_at_the_protocol() -> None:

@@ -28,7 +28,8 @@ from rethink.results.figures import (
     seed_curves,
     write_figures,
 )
-from rethink.results.summary import Run, load_grid, randomization_label
+from rethink.results.summary import Run, load_grid
+from rethink.spec import randomization_label
 from tests.helpers.run_folders import (
     error_at_level,
     level_sweep,

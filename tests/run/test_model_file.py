@@ -11,13 +11,13 @@ import pytest
 from rethink.run.execute import FolderObserver
 from rethink.run.folder import MODEL_FILE, MetricsWriter, RunDir
 from rethink.train.loop import train
-from rethink.train.steppers import Engine
+from rethink.train.steppers import Execution
 from tests.helpers.training import synthetic_data, tiny_spec
 
 native_backends = pytest.mark.requires_backend("jax", "torch")
 
 
-def _train_into(folder: Path, engine: Engine, **spec: Any) -> tuple[Any, Any]:
+def _train_into(folder: Path, execution: Execution, **spec: Any) -> tuple[Any, Any]:
     """Train a tiny spec into a run folder (FolderObserver, as `rethink run` does)."""
     run = RunDir(folder)
     run.path.mkdir(parents=True)
@@ -26,7 +26,7 @@ def _train_into(folder: Path, engine: Engine, **spec: Any) -> tuple[Any, Any]:
         tiny_spec(**{"steps": 10, **spec}),
         data,
         FolderObserver(run, MetricsWriter(run.metrics_path), None),
-        engine=engine,
+        execution=execution,
     )
     return outcome, data
 
@@ -43,8 +43,8 @@ def test_the_native_loop_saves_its_trained_weights_as_the_keras_loop_does(
 ) -> None:
     """A native stepper keeps its state on the device: unless it is written back into
     the Keras variables, the saved model is not the trained one."""
-    out_k, data = _train_into(tmp_path / "keras", Engine(loop="keras"))
-    out_n, _ = _train_into(tmp_path / "native", Engine(loop="native", steps_per_execution=100))
+    out_k, data = _train_into(tmp_path / "keras", Execution(loop="keras"))
+    out_n, _ = _train_into(tmp_path / "native", Execution(loop="native", steps_per_execution=100))
     assert out_k.status == out_n.status == "completed"
     keras_model, native_model = _load(tmp_path / "keras"), _load(tmp_path / "native")
     x = data.x_test
@@ -58,7 +58,7 @@ def test_the_native_loop_saves_its_trained_weights_as_the_keras_loop_does(
 
 
 def test_alexnet_with_its_lrn_layer_loads_and_predicts_as_trained(tmp_path: Path) -> None:
-    outcome, data = _train_into(tmp_path / "a", Engine(), model="alexnet", steps=2)
+    outcome, data = _train_into(tmp_path / "a", Execution(), model="alexnet", steps=2)
     assert outcome.status == "completed"
     model = _load(tmp_path / "a")  # the LRN layer is registered serializable
     assert any(type(layer).__name__ == "LocalResponseNormalization" for layer in model.layers)

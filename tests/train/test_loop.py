@@ -10,7 +10,7 @@ import pytest
 from rethink.spec import RunSpec
 from rethink.train.checkpoint import Checkpoint
 from rethink.train.loop import train
-from rethink.train.steppers import Engine
+from rethink.train.steppers import Execution
 from tests.helpers.training import Recorder, synthetic_data, tiny_spec
 
 
@@ -60,24 +60,24 @@ def _per_step_losses(rec: StepLosses, spe: int) -> dict[int, float]:
     return out
 
 
-ENGINES = [
-    Engine(loop="keras", steps_per_execution=1),
-    Engine(loop="keras", steps_per_execution=7),
-    Engine(loop="native", steps_per_execution=1),
-    Engine(loop="native", steps_per_execution=3),
-    Engine(loop="native", steps_per_execution=100),
+EXECUTIONS = [
+    Execution(loop="keras", steps_per_execution=1),
+    Execution(loop="keras", steps_per_execution=7),
+    Execution(loop="native", steps_per_execution=1),
+    Execution(loop="native", steps_per_execution=3),
+    Execution(loop="native", steps_per_execution=100),
 ]
 
 
-@pytest.mark.parametrize("engine", ENGINES, ids=lambda e: f"{e.loop}-{e.steps_per_execution}")
-def test_rows_average_equal_windows_across_epoch_ends_on_every_loop(engine: Engine) -> None:
+@pytest.mark.parametrize("execution", EXECUTIONS, ids=lambda e: f"{e.loop}-{e.steps_per_execution}")
+def test_rows_average_equal_windows_across_epoch_ends_on_every_loop(execution: Execution) -> None:
     """7 steps per epoch, a row every 5: rows at 5, 10, 15, 20, each the mean of 5 steps."""
     spec, data = tiny_spec(steps=21), synthetic_data(224)  # 224 / 32 = 7 steps per epoch
     reference = StepLosses()
-    train(spec, data, reference, engine=Engine(loop="keras", steps_per_execution=1))
+    train(spec, data, reference, execution=Execution(loop="keras", steps_per_execution=1))
     losses = _per_step_losses(reference, 7)
     rec = Recorder()
-    out = train(spec, data, rec, engine=engine)
+    out = train(spec, data, rec, execution=execution)
     train_rows = [r for r in rec.rows if r["window"] is not None]
     assert [(r["step"], r["window"]) for r in train_rows] == [
         (5, 5),
@@ -216,8 +216,8 @@ def test_several_steps_per_execution_give_the_same_metrics() -> None:
     """The keras loop: fit() reporting every 4 steps (torch runs 1 per dispatch anyway)."""
     spec, data = tiny_spec(steps=22, log_every=4), synthetic_data(256)  # 8 steps per epoch
     plain, fast = Recorder(), Recorder()
-    train(spec, data, plain, engine=Engine(loop="keras", steps_per_execution=1))
-    out = train(spec, data, fast, engine=Engine(loop="keras", steps_per_execution=4))
+    train(spec, data, plain, execution=Execution(loop="keras", steps_per_execution=1))
+    out = train(spec, data, fast, execution=Execution(loop="keras", steps_per_execution=4))
     assert out.step == 22
     assert [r["step"] for r in fast.rows] == [r["step"] for r in plain.rows]
     for a, b in zip(fast.rows, plain.rows, strict=True):

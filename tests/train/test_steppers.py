@@ -1,4 +1,4 @@
-"""Execution engines: Engine settings, chunking, and the native loop against fit().
+"""Execution engines: Execution settings, chunking, and the native loop against fit().
 
 The native loop (JAX and torch steppers) must train exactly what the keras
 loop trains: the same rows up to float rounding, whatever the chunk length,
@@ -24,18 +24,18 @@ from rethink.train.loop import train
 from rethink.train.outcome import Outcome
 from rethink.train.steppers import (
     ACCELERATOR_CHUNK,
-    Engine,
-    EngineError,
+    Execution,
+    ExecutionError,
     chunk_length,
     chunk_limit,
     make_stepper,
 )
 from tests.helpers.training import Recorder, synthetic_data, tiny_spec
 
-KERAS = Engine(loop="keras")
-NATIVE = Engine(loop="native")
+KERAS = Execution(loop="keras")
+NATIVE = Execution(loop="native")
 # Chunks as long as rows and epoch ends allow (the default on a CPU is one step).
-CHUNKED = Engine(loop="native", steps_per_execution=100)
+CHUNKED = Execution(loop="native", steps_per_execution=100)
 LOOPS_ALL = ("auto", "keras", "native")
 ROW_KEYS = ("lr", "train_loss", "train_acc", "test_loss", "test_acc")
 native_backends = pytest.mark.requires_backend("jax", "torch")
@@ -56,9 +56,9 @@ native_backends = pytest.mark.requires_backend("jax", "torch")
     ],
 )
 def test_engine_rejects_unusable_settings(settings: dict[str, Any], message: str) -> None:
-    with pytest.raises(EngineError, match=message):
-        Engine(**settings)
-    assert issubclass(EngineError, ValueError)
+    with pytest.raises(ExecutionError, match=message):
+        Execution(**settings)
+    assert issubclass(ExecutionError, ValueError)
 
 
 def test_engine_accepts_every_documented_setting() -> None:
@@ -67,49 +67,53 @@ def test_engine_accepts_every_documented_setting() -> None:
         ("auto", "off", "cudagraphs", "inductor", "aot_eager"),
         (None, 1, 7),
     ):
-        engine = Engine(loop=loop, steps_per_execution=k, torch_compile=mode)
-        assert (engine.loop, engine.torch_compile, engine.steps_per_execution) == (loop, mode, k)
+        execution = Execution(loop=loop, steps_per_execution=k, torch_compile=mode)
+        assert (execution.loop, execution.torch_compile, execution.steps_per_execution) == (
+            loop,
+            mode,
+            k,
+        )
 
 
 def test_engine_round_trips_through_a_specs_extra_with_defaults_omitted() -> None:
-    assert Engine().to_extra() == {}
-    assert Engine(loop="auto", torch_compile="auto").to_extra() == {}
-    assert Engine(steps_per_execution=4).to_extra() == {"steps_per_execution": 4}
-    full = Engine(loop="native", steps_per_execution=3, torch_compile="aot_eager")
+    assert Execution().to_extra() == {}
+    assert Execution(loop="auto", torch_compile="auto").to_extra() == {}
+    assert Execution(steps_per_execution=4).to_extra() == {"steps_per_execution": 4}
+    full = Execution(loop="native", steps_per_execution=3, torch_compile="aot_eager")
     assert full.to_extra() == {
         "loop": "native",
         "steps_per_execution": 3,
         "torch_compile": "aot_eager",
     }
     for loop, mode, k in itertools.product(LOOPS_ALL, ("auto", "off", "inductor"), (None, 1, 9)):
-        engine = Engine(loop=loop, steps_per_execution=k, torch_compile=mode)
-        assert Engine.from_extra(engine.to_extra()) == engine
+        execution = Execution(loop=loop, steps_per_execution=k, torch_compile=mode)
+        assert Execution.from_extra(execution.to_extra()) == execution
     # A spec's extra holds other keys too, and JSON or a command line may give strings.
     extra = {"steps_per_execution": "8", "note": "x", "loop": "keras"}
-    assert Engine.from_extra(extra) == Engine(loop="keras", steps_per_execution=8)
+    assert Execution.from_extra(extra) == Execution(loop="keras", steps_per_execution=8)
     # Keys absent from extra come from the base, present ones override it.
-    base = Engine(loop="native", torch_compile="off")
-    assert Engine.from_extra({"torch_compile": "aot_eager"}, base) == Engine(
+    base = Execution(loop="native", torch_compile="off")
+    assert Execution.from_extra({"torch_compile": "aot_eager"}, base) == Execution(
         loop="native", torch_compile="aot_eager"
     )
-    assert Engine.from_extra({}, base) == base
-    with pytest.raises(EngineError):
-        Engine.from_extra({"loop": "turbo"})
-    with pytest.raises(EngineError):
-        Engine.from_extra({"steps_per_execution": 0})
+    assert Execution.from_extra({}, base) == base
+    with pytest.raises(ExecutionError):
+        Execution.from_extra({"loop": "turbo"})
+    with pytest.raises(ExecutionError):
+        Execution.from_extra({"steps_per_execution": 0})
 
 
 def test_uses_native_only_for_jax_and_torch_outside_float16() -> None:
     for loop in ("auto", "native"):
-        engine = Engine(loop=loop)
-        assert not engine.uses_native("tensorflow", "float32")
-        assert not engine.uses_native("jax", "mixed_float16")
-        assert not engine.uses_native("torch", "mixed_float16")
+        execution = Execution(loop=loop)
+        assert not execution.uses_native("tensorflow", "float32")
+        assert not execution.uses_native("jax", "mixed_float16")
+        assert not execution.uses_native("torch", "mixed_float16")
         for backend, precision in itertools.product(
             ("jax", "torch"), ("float32", "mixed_bfloat16")
         ):
-            assert engine.uses_native(backend, precision), (loop, backend, precision)
-    keras_loop = Engine(loop="keras", steps_per_execution=5)
+            assert execution.uses_native(backend, precision), (loop, backend, precision)
+    keras_loop = Execution(loop="keras", steps_per_execution=5)
     for backend in ("jax", "torch", "tensorflow"):
         assert not keras_loop.uses_native(backend, "float32")
 
@@ -162,14 +166,14 @@ def test_chunk_length_counts_the_global_step_not_the_epochs() -> None:
 
 def test_chunk_limit_defaults() -> None:
     for on_cpu in (True, False):
-        assert chunk_limit(Engine(steps_per_execution=7), on_cpu) == 7
-        assert chunk_limit(Engine(loop="native", steps_per_execution=1), on_cpu) == 1
+        assert chunk_limit(Execution(steps_per_execution=7), on_cpu) == 7
+        assert chunk_limit(Execution(loop="native", steps_per_execution=1), on_cpu) == 1
     # A CPU runs each step before returning anyway: one per dispatch keeps
     # progress and Ctrl-C per step. An accelerator runs up to the next row.
-    assert chunk_limit(Engine(), True) == 1
-    assert chunk_limit(Engine(loop="native"), True) == 1
-    assert chunk_limit(Engine(), False) == ACCELERATOR_CHUNK
-    assert chunk_limit(Engine(loop="native", torch_compile="off"), False) == ACCELERATOR_CHUNK
+    assert chunk_limit(Execution(), True) == 1
+    assert chunk_limit(Execution(loop="native"), True) == 1
+    assert chunk_limit(Execution(), False) == ACCELERATOR_CHUNK
+    assert chunk_limit(Execution(loop="native", torch_compile="off"), False) == ACCELERATOR_CHUNK
 
 
 # -- training through either loop ---------------------------------------------
@@ -181,9 +185,9 @@ _data = functools.partial(synthetic_data, raw=True)
 _spec = functools.partial(tiny_spec, steps=22, log_every=4)
 
 
-def _run(spec: RunSpec, data: RunData, engine: Engine, **kw: Any) -> tuple[Outcome, Recorder]:
+def _run(spec: RunSpec, data: RunData, execution: Execution, **kw: Any) -> tuple[Outcome, Recorder]:
     rec = Recorder(kw.pop("interrupt_after_row_step", None))
-    out = train(spec, data, rec, engine=engine, **kw)
+    out = train(spec, data, rec, execution=execution, **kw)
     return out, rec
 
 
@@ -260,8 +264,8 @@ def test_the_native_loop_gives_the_keras_loops_rows(settings: dict[str, Any]) ->
 @pytest.mark.parametrize("k", [3, 100])
 def test_several_native_steps_per_dispatch_give_the_rows_of_one(k: int) -> None:
     spec, data = _spec(), _data()
-    out_1, one = _run(spec, data, Engine(loop="native", steps_per_execution=1))
-    out_k, many = _run(spec, data, Engine(loop="native", steps_per_execution=k))
+    out_1, one = _run(spec, data, Execution(loop="native", steps_per_execution=1))
+    out_k, many = _run(spec, data, Execution(loop="native", steps_per_execution=k))
     assert out_k.step == out_1.step == 22
     _assert_same_rows(many.rows, one.rows)
     # Progress comes once per dispatch: never more often than with one step each.
@@ -275,7 +279,7 @@ def test_several_native_steps_per_dispatch_give_the_rows_of_one(k: int) -> None:
     [(KERAS, CHUNKED), (CHUNKED, KERAS), (NATIVE, CHUNKED)],
     ids=["keras-native", "native-keras", "native1-native"],
 )
-def test_a_checkpoint_of_one_loop_resumes_in_the_other(first: Engine, then: Engine) -> None:
+def test_a_checkpoint_of_one_loop_resumes_in_the_other(first: Execution, then: Execution) -> None:
     # Rows every 5 steps, epochs of 8: the resumed chunks start between rows.
     spec, data = _spec(steps=20, log_every=5), _data()
     _, full = _run(spec, data, KERAS)
@@ -293,8 +297,8 @@ def test_a_checkpoint_of_one_loop_resumes_in_the_other(first: Engine, then: Engi
 def test_the_native_loop_diverges_at_the_keras_loops_step(k: int) -> None:
     # Rows only at epoch ends: a native chunk covers a whole epoch when k allows.
     spec, data = _spec(steps=24, learning_rate=1e8, log_every=24), _data()
-    out_k, keras_rec = _run(spec, data, Engine(loop="keras", steps_per_execution=1))
-    out_n, native_rec = _run(spec, data, Engine(loop="native", steps_per_execution=k))
+    out_k, keras_rec = _run(spec, data, Execution(loop="keras", steps_per_execution=1))
+    out_n, native_rec = _run(spec, data, Execution(loop="native", steps_per_execution=k))
     assert out_k.status == out_n.status == "diverged"
     assert out_k.diverged_at_step is not None
     if k > 1:  # divergence inside a chunk, not at its end: the stepper reports the step
@@ -333,7 +337,7 @@ def test_a_stop_flag_during_a_long_native_chunk_keeps_the_epoch_checkpoint() -> 
             calls_since_checkpoint[0] += 1
         return calls_since_checkpoint[0] >= 2
 
-    out = train(spec, data, rec, engine=CHUNKED, should_stop=should_stop)
+    out = train(spec, data, rec, execution=CHUNKED, should_stop=should_stop)
     assert out.status == "stopped"
     assert [c.step for c in rec.checkpoints] == [8]
     assert 8 < out.step <= 16
@@ -389,7 +393,7 @@ def _never() -> bool:
 
 
 def _stepper(
-    engine: Engine, model: Any, x: np.ndarray, y: np.ndarray, batch_size: int, **spec: Any
+    execution: Execution, model: Any, x: np.ndarray, y: np.ndarray, batch_size: int, **spec: Any
 ) -> Any:
     """make_stepper on training images `x` (raw uint8 32x32 for the window crop)."""
     if spec.get("augment") and spec.get("augment_crop", "window") == "window":
@@ -397,7 +401,7 @@ def _stepper(
     else:
         data = RunData(x, y, x[:1], y[:1])
     run = RunSpec(model="mlp_1x512", steps=1, batch_size=batch_size, **spec)
-    return make_stepper(engine, model, data, run)
+    return make_stepper(execution, model, data, run)
 
 
 @native_backends
@@ -418,7 +422,7 @@ def test_stepper_losses_equal_keras_train_on_batch_step_by_step() -> None:
         for i in range(steps)
     ]
     model = _tiny_model(3)
-    stepper = _stepper(Engine(loop="native", torch_compile="off"), model, x, y, bs)
+    stepper = _stepper(Execution(loop="native", torch_compile="off"), model, x, y, bs)
     assert stepper is not None and stepper.name == keras.backend.backend()
     stepper.begin_epoch(order)
     losses: list[float] = []
@@ -469,7 +473,7 @@ def test_an_augmenting_stepper_trains_on_the_keras_loops_crops_step_by_step(mode
         for i in range(steps)
     ]
     model = _tiny_model(3, (28, 28, 3))
-    stepper = make_stepper(Engine(loop="native", torch_compile="off"), model, data, spec)
+    stepper = make_stepper(Execution(loop="native", torch_compile="off"), model, data, spec)
     assert stepper is not None
     with pytest.raises(ValueError, match="no crops"):
         stepper.begin_epoch(order)
@@ -505,8 +509,8 @@ def test_the_window_crop_needs_the_raw_images() -> None:
 def test_make_stepper_leaves_the_keras_loop_to_fit() -> None:
     model = _tiny_model(0)
     x, y = np.zeros((16, 4, 4, 3), "float32"), np.zeros(16, "int32")
-    assert _stepper(Engine(loop="keras"), model, x, y, 8) is None
-    assert _stepper(Engine(loop="auto"), model, x, y, 8) is not None
+    assert _stepper(Execution(loop="keras"), model, x, y, 8) is None
+    assert _stepper(Execution(loop="auto"), model, x, y, 8) is not None
 
 
 @pytest.mark.requires_backend("tensorflow")
@@ -514,7 +518,7 @@ def test_tensorflow_always_runs_the_keras_loop() -> None:
     model = _tiny_model(0)
     x, y = np.zeros((16, 4, 4, 3), "float32"), np.zeros(16, "int32")
     for loop in LOOPS_ALL:
-        assert _stepper(Engine(loop=loop), model, x, y, 8) is None
+        assert _stepper(Execution(loop=loop), model, x, y, 8) is None
     # "native" asked for on tensorflow still trains (through fit()).
     out, rec = _run(_spec(steps=8), _data(), NATIVE)
     assert out.status == "completed" and [r["step"] for r in rec.rows] == [4, 8]
@@ -593,9 +597,9 @@ def test_a_jax_chunk_longer_than_its_buffers_is_split(monkeypatch: pytest.Monkey
 def test_torch_compile_trains_what_eager_trains(settings: dict[str, Any]) -> None:
     spec, data = _spec(steps=10, log_every=5, **settings), _data()
     messages: list[str] = []
-    _, eager = _run(spec, data, Engine(loop="native", torch_compile="off"))
+    _, eager = _run(spec, data, Execution(loop="native", torch_compile="off"))
     out, compiled = _run(
-        spec, data, Engine(loop="native", torch_compile="aot_eager"), log=messages.append
+        spec, data, Execution(loop="native", torch_compile="aot_eager"), log=messages.append
     )
     assert out.status == "completed" and out.step == 10
     assert messages == []  # no fallback: the compiled step ran
@@ -609,7 +613,7 @@ def test_a_failing_torch_compile_falls_back_to_eager_with_one_message(
     import torch
 
     spec, data = _spec(steps=10, log_every=5), _data()
-    _, eager = _run(spec, data, Engine(loop="native", torch_compile="off"))
+    _, eager = _run(spec, data, Execution(loop="native", torch_compile="off"))
     requested: list[str] = []
 
     def fake_compile(fn: Callable[..., Any], backend: str = "", **kw: Any) -> Callable[..., Any]:
@@ -624,7 +628,7 @@ def test_a_failing_torch_compile_falls_back_to_eager_with_one_message(
     monkeypatch.setattr(torch, "compile", fake_compile)
     messages: list[str] = []
     out, fallback = _run(
-        spec, data, Engine(loop="native", torch_compile="aot_eager"), log=messages.append
+        spec, data, Execution(loop="native", torch_compile="aot_eager"), log=messages.append
     )
     assert requested == ["aot_eager"]
     assert out.status == "completed" and out.step == 10

@@ -40,7 +40,7 @@ def _error_types() -> tuple[Any, Any]:
 _UsageErrors, _Abort = _error_types()
 
 if TYPE_CHECKING:
-    from rethink.train.steppers import Engine
+    from rethink.train.steppers import Execution
 
 
 class _OneLineErrors(TyperGroup):
@@ -165,16 +165,16 @@ GivenTorchCompileOption = Annotated[
 ]
 
 
-def make_engine(
+def make_execution(
     extra: Mapping[str, Any], loop: str, steps_per_execution: int | None, torch_compile: str
-) -> Engine:
-    """The engine of the options, overridden by a spec's `extra`; exits on bad values."""
-    from rethink.train.steppers import Engine, EngineError
+) -> Execution:
+    """The execution of the options, overridden by a spec's `extra`; exits on bad values."""
+    from rethink.train.steppers import Execution, ExecutionError
 
     try:
-        base = Engine(loop, steps_per_execution, torch_compile)
-        return Engine.from_extra(extra, base)
-    except (EngineError, TypeError, ValueError) as e:
+        base = Execution(loop, steps_per_execution, torch_compile)
+        return Execution.from_extra(extra, base)
+    except (ExecutionError, TypeError, ValueError) as e:
         fail(str(e))
 
 

@@ -29,7 +29,7 @@ from rethink.cli import (
     console,
     err_console,
     fail,
-    make_engine,
+    make_execution,
     parse_levels,
     use_backend,
 )
@@ -308,7 +308,7 @@ def grid_command(
         "data": _data_path(data),
         "dataset": dataset,
         "crop": crop,
-        "extra": _engine_extra(loop, steps_per_execution, torch_compile),
+        "extra": _execution_extra(loop, steps_per_execution, torch_compile),
     }
     selection = {
         "preset": preset,
@@ -602,10 +602,10 @@ def _data_path(data: Path | None) -> str | None:
     return str(data.expanduser().resolve())  # workers and resumes may run elsewhere
 
 
-def _engine_extra(
+def _execution_extra(
     loop: str | None, steps_per_execution: int | None, torch_compile: str | None
 ) -> dict[str, Any] | None:
-    """The engine options given, as stored in each spec's extra (checked here)."""
+    """The execution options given, as stored in each spec's extra (checked here)."""
     given = {
         k: v
         for k, v in (
@@ -617,7 +617,7 @@ def _engine_extra(
     }
     if not given:
         return None
-    make_engine(given, "auto", None, "auto")
+    make_execution(given, "auto", None, "auto")
     return given
 
 

@@ -18,7 +18,7 @@ from rethink.cli import (
     console,
     err_console,
     fail,
-    make_engine,
+    make_execution,
     use_backend,
 )
 from rethink.cli import options as o
@@ -138,7 +138,7 @@ def run_command(
             )
     except SpecError as e:
         fail(str(e))
-    engine = make_engine(spec.extra, loop, steps_per_execution, torch_compile)
+    execution = make_execution(spec.extra, loop, steps_per_execution, torch_compile)
     name = use_backend(backend, quiet=quiet)
 
     from rethink.run.execute import RunError, execute
@@ -157,7 +157,7 @@ def run_command(
                 backend=name,
                 resume=resume,
                 display=display,
-                engine=engine,
+                execution=execution,
                 save_model=save_model,
             )
     except RunError as e:

@@ -61,7 +61,7 @@ from typing import Any, Protocol
 from rethink.base.signals import on_stop_signals
 from rethink.run.folder import CHECKPOINT, MODEL_FILE, RunDir, write_json
 from rethink.spec import RunSpec
-from rethink.train.outcome import FINAL, Outcome, Status
+from rethink.train.outcome import ENDED, Outcome, Status
 
 WORKER_LOG = "worker.log"
 # What a compact grid removes from a run once it finished (completed or diverged):
@@ -104,7 +104,7 @@ class RunState:
 
     @property
     def is_final(self) -> bool:
-        return self.status.final
+        return self.status.ended
 
     def value(self, key: str) -> Any:
         """A number from result.json if finished, else from progress.json (None if neither)."""
@@ -404,7 +404,7 @@ class Executor:
         self.compact = compact  # remove each finished run's checkpoint and model
         if compact:  # runs finished before (a resumed grid, or one made compact now)
             for run in self.state.runs:
-                if run.status.finished:
+                if run.status.done:
                     self._compact(run)
 
     # ---- the loop -----------------------------------------------------------------
@@ -544,7 +544,7 @@ class Executor:
         rd = RunDir(self.grid_dir / run.run_id)
         run.progress = rd.progress() or run.progress
         result = rd.result()
-        if result is None or result.get("status") not in FINAL:
+        if result is None or result.get("status") not in ENDED:
             why = attempt.error or _exit_reason(returncode)
             tail = _log_tail(rd.path / WORKER_LOG)
             error = f"{why}; last output: {tail}" if tail else why
@@ -554,7 +554,7 @@ class Executor:
                 result = self._write_result(run, Status.FAILED, error)
         run.result, run.status, run.finished = result, Status(result["status"]), time.time()
         self._find_device()
-        if self.compact and run.status.finished:
+        if self.compact and run.status.done:
             self._compact(run)
         self.reporter.run_finished(self.state, run)
 

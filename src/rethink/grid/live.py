@@ -34,7 +34,6 @@ from rich.text import Text
 
 from rethink.base.text import duration
 from rethink.grid.executor import GridState, Reporter, RunState
-from rethink.grid.spec import run_label
 from rethink.models import BATCH_NORM_SETTLED_STEPS, batch_norm_settled
 from rethink.train.outcome import Status
 
@@ -131,7 +130,7 @@ def _row(run: RunState, now: float) -> list[RenderableType]:
     return [
         str(run.index),
         run.spec.model,
-        run_label(run.spec),
+        run.spec.label,
         Text(run.status, style=STYLES.get(run.status, "")),
         ProgressBar(total=total, completed=step, width=16),
         f"{step}/{total}",
@@ -219,7 +218,7 @@ def summary(state: GridState) -> Table:
     for run in state.runs:
         table.add_row(
             run.spec.model,
-            run_label(run.spec),
+            run.spec.label,
             Text(run.status, style=STYLES.get(run.status, "")),
             str(run.step) if run.status != Status.QUEUED else "",
             _num(run.window_value("train_loss"), ".4f"),

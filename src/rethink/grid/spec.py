@@ -339,22 +339,6 @@ def expand(grid: GridSpec) -> list[RunSpec]:
     return specs
 
 
-def run_label(spec: RunSpec) -> str:
-    """The run's randomization in words, with level, variant and seed: 'labels p=0.4 wd s1'."""
-    text = spec.corruption.replace("_", " ")
-    if spec.corruption == "partial_labels":
-        text = f"labels p={spec.level:g}"
-    if spec.weight_decay:
-        text += f" wd{spec.weight_decay:g}"
-        if spec.weight_decay_layers == "hidden_dense":
-            text += " hd"
-    if spec.augment:
-        text += " crop"
-    if spec.precision != "float32":
-        text += f" {spec.precision.replace('mixed_', '')}"
-    return f"{text} s{spec.seed}"
-
-
 # ---- the grid folder -------------------------------------------------------------
 
 

@@ -72,7 +72,7 @@ def compact(source: Path, dest: Path) -> CompactCopy:
 
 
 def _finished(rd: RunDir) -> bool:
-    """Completed or diverged: a grid would not train it again (`Status.finished`)."""
+    """Completed or diverged: a grid would not train it again (`Status.done`)."""
     return rd.status() in (Status.COMPLETED, Status.DIVERGED)
 
 

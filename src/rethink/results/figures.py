@@ -80,7 +80,8 @@ from matplotlib.transforms import Bbox
 
 from rethink.base.atomic import write_atomically
 from rethink.models import MODELS
-from rethink.results.summary import CIFAR10, Run, chance_loss, randomization_label
+from rethink.results.summary import CIFAR10, Run, chance_loss
+from rethink.spec import randomization_label
 from rethink.spec.datasets import Dataset
 from rethink.train.outcome import Status
 

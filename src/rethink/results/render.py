@@ -33,7 +33,8 @@ from rethink.results.report import (
     run_source,
     train_acc_text,
 )
-from rethink.results.summary import INCOMPLETE, RunSummary, chance_loss, randomization_label
+from rethink.results.summary import INCOMPLETE, RunSummary, chance_loss
+from rethink.spec import randomization_label
 from rethink.spec.datasets import Dataset
 
 
@@ -132,10 +133,7 @@ def _marked(value: str, measure: str | None) -> str:
 
 
 def _setting(r: RunSummary) -> str:
-    wd = f" wd{r.weight_decay:g}" if r.weight_decay else ""
-    if r.weight_decay and r.spec.weight_decay_layers != "all":
-        wd += f" {r.spec.weight_decay_layers}"
-    return r.randomization + wd + (" aug" if r.augment else "")
+    return " ".join(p for p in (r.randomization, r.spec.variant) if p)
 
 
 def _status(r: RunSummary) -> str:

@@ -48,10 +48,9 @@ from rethink.results.summary import (
     INCOMPLETE,
     Dropped,
     RunSummary,
-    randomization_label,
     start_loss,
 )
-from rethink.spec import CORRUPTIONS, RunSpec
+from rethink.spec import CORRUPTIONS, RunSpec, randomization_label
 from rethink.spec.datasets import Dataset
 from rethink.train.outcome import Status
 

@@ -35,7 +35,7 @@ from typing import Any
 import numpy as np
 
 from rethink.run.folder import SPEC, RunDir, find_runs, read_json
-from rethink.spec import RunSpec
+from rethink.spec import RunSpec, randomization_label
 from rethink.spec.datasets import DEFAULT, KNOWN, Dataset
 from rethink.train import windows
 
@@ -197,12 +197,6 @@ class Grid:
     skipped: tuple[str, ...]  # run folders whose spec.json could not be read
     sources: tuple[str, ...] = ()  # every folder read, as given (distinct folders)
     dropped: tuple[Dropped, ...] = ()  # copies of runs left out as duplicates (load_grids)
-
-
-def randomization_label(corruption: str, level: float | None = None) -> str:
-    if corruption == "partial_labels":
-        return f"partial labels p={level:g}" if level is not None else "partial labels"
-    return corruption.replace("_", " ")
 
 
 def label_level(spec: RunSpec) -> float | None:

@@ -26,7 +26,7 @@ from rethink.spec import RunSpec, SpecError
 from rethink.train.checkpoint import Checkpoint
 from rethink.train.observer import Observer
 from rethink.train.outcome import Outcome, Status
-from rethink.train.steppers import Engine
+from rethink.train.steppers import Execution
 
 if TYPE_CHECKING:
     from rethink.data import Loaded
@@ -166,7 +166,7 @@ def execute(
     backend: str,
     resume: bool = False,
     display: Observer | None = None,
-    engine: Engine | None = None,
+    execution: Execution | None = None,
     save_model: bool = True,
 ) -> tuple[dict[str, Any], int]:
     """Train `spec` into `out/<run id>/`; return (result.json contents, exit code).
@@ -193,7 +193,7 @@ def execute(
         raise RunError(f"run folder {run.path} is in use by another rethink process") from None
     try:
         return _train_in_folder(
-            resolved, loaded, run, backend, display, engine or Engine(), save_model
+            resolved, loaded, run, backend, display, execution or Execution(), save_model
         )
     finally:
         lock.release()
@@ -205,7 +205,7 @@ def _train_in_folder(
     run: RunDir,
     backend: str,
     display: Observer | None,
-    engine: Engine,
+    execution: Execution,
     save_model: bool,
 ) -> tuple[dict[str, Any], int]:
     from rethink.base.backend import enable_compilation_cache
@@ -227,8 +227,8 @@ def _train_in_folder(
         {
             **data_record(loaded, spec),
             "started": time.time(),
-            "engine": asdict(engine),
-            "loop": engine.loop_for(backend, spec.precision),
+            "engine": asdict(execution),  # env.json key since 0.1
+            "loop": execution.loop_for(backend, spec.precision),
         }
     )
     cache = enable_compilation_cache(backend)
@@ -253,7 +253,7 @@ def _train_in_folder(
                     data,
                     observer,
                     resume=checkpoint,
-                    engine=engine,
+                    execution=execution,
                     should_stop=stop,
                 )
             except KeyboardInterrupt:

@@ -11,7 +11,7 @@ model and protocol), `run` (`RunSpec`: both in one, as spec.json stores it),
 layer describes runs with these.
 """
 
-from rethink.spec.data import AUGMENT_CROPS, CORRUPTIONS, DataSpec
+from rethink.spec.data import AUGMENT_CROPS, CORRUPTIONS, DataSpec, randomization_label
 from rethink.spec.errors import SpecError
 from rethink.spec.run import RunSpec, validate
 from rethink.spec.training import PRECISIONS, SPEC_VERSION, TrainingSpec
@@ -25,5 +25,6 @@ __all__ = [
     "RunSpec",
     "SpecError",
     "TrainingSpec",
+    "randomization_label",
     "validate",
 ]

@@ -51,6 +51,19 @@ class DataSpec:
         plain_strs(self, DATA_CHOICES)
         validate_data(self)
 
+    @property
+    def randomization(self) -> str:
+        """The randomization in words: 'random labels', 'partial labels p=0.4'."""
+        return randomization_label(self.corruption, self.level)
+
+
+def randomization_label(corruption: str, level: float | None = None) -> str:
+    """A randomization in words: 'random labels', 'partial labels p=0.4' (the one
+    spelling of tables, figures, reports and the live view)."""
+    if corruption == "partial_labels":
+        return f"partial labels p={level:g}" if level is not None else "partial labels"
+    return corruption.replace("_", " ")
+
 
 DATA_CHOICES = ("corruption", "augment_crop", "dataset")
 

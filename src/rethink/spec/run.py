@@ -48,6 +48,27 @@ class RunSpec(TrainingSpec, DataSpec):
         parts.append(f"s{self.seed}")
         return "-".join(parts)
 
+    @property
+    def variant(self) -> str:
+        """What the run adds to the plain protocol, in words: 'wd0.0005 hd crop bfloat16'
+        ('' for a plain run): weight decay (on the hidden dense layers only: hd),
+        random crop, precision."""
+        parts = []
+        if self.weight_decay:
+            parts.append(f"wd{self.weight_decay:g}")
+            if self.weight_decay_layers == "hidden_dense":
+                parts.append("hd")
+        if self.augment:
+            parts.append("crop")
+        if self.precision != "float32":
+            parts.append(self.precision.replace("mixed_", ""))
+        return " ".join(parts)
+
+    @property
+    def label(self) -> str:
+        """The run among a grid's, in words: 'partial labels p=0.4 wd0.0005 crop s1'."""
+        return " ".join(p for p in (self.randomization, self.variant, f"s{self.seed}") if p)
+
     def continuing(self, stored: RunSpec) -> RunSpec:
         """This spec as it applies to a run folder whose spec.json is `stored`.
 

@@ -1,8 +1,8 @@
 """Stage 3, training one run: the paper's protocol on prepared arrays; returns data.
 
-    from rethink.train import train, Engine
+    from rethink.train import train, Execution
     outcome = train(spec, data)                  # data: rethink.data.prepare(spec, raw)
-    outcome = train(spec, data, observer, engine=Engine(loop="native"))
+    outcome = train(spec, data, observer, execution=Execution(loop="native"))
 
 `loop` runs the epochs (SGD with momentum, the per-epoch decay, evaluations),
 `epochs` one epoch through Keras's `fit()` or a native stepper (`steppers`:
@@ -16,16 +16,16 @@ writes files: that is `rethink.run`'s business.
 from rethink.train.checkpoint import Checkpoint, restore, snapshot
 from rethink.train.loop import build_model, train
 from rethink.train.observer import Observer
-from rethink.train.outcome import FINAL, RESULT_FORMAT, RESULT_KEYS, Outcome, Status
-from rethink.train.steppers import Engine, EngineError
+from rethink.train.outcome import ENDED, RESULT_FORMAT, RESULT_KEYS, Outcome, Status
+from rethink.train.steppers import Execution, ExecutionError
 
 __all__ = [
-    "FINAL",
+    "ENDED",
     "RESULT_FORMAT",
     "RESULT_KEYS",
     "Checkpoint",
-    "Engine",
-    "EngineError",
+    "Execution",
+    "ExecutionError",
     "Observer",
     "Outcome",
     "Status",

@@ -40,7 +40,7 @@ from rethink.spec import RunSpec
 from rethink.train.checkpoint import Checkpoint, restore, snapshot
 from rethink.train.observer import Observer
 from rethink.train.outcome import Outcome, Status
-from rethink.train.steppers import Engine
+from rethink.train.steppers import Execution
 from rethink.train.tracker import Tracker
 
 EVAL_BATCH = 500
@@ -115,7 +115,7 @@ def train(
     data: RunData,
     observer: Observer | None = None,
     resume: Checkpoint | None = None,
-    engine: Engine | None = None,
+    execution: Execution | None = None,
     should_stop: Callable[[], bool] | None = None,
     log: Callable[[str], None] | None = None,
 ) -> Outcome:
@@ -123,7 +123,7 @@ def train(
     once `should_stop()` turns true (checked after every dispatch: a signal
     handler that only sets a flag is never swallowed inside Keras).
 
-    `engine` chooses how steps are executed (`rethink.train.steppers.Engine`: the
+    `execution` chooses how steps are executed (`rethink.train.steppers.Execution`: the
     keras loop or a native stepper, steps per dispatch); the metrics do not
     depend on it beyond float rounding. `log` receives notes such as a
     compilation falling back (default: standard error).
@@ -134,7 +134,7 @@ def train(
     from rethink.train.epochs import KerasEpochs, NativeEpochs
     from rethink.train.steppers import chunk_limit, make_stepper
 
-    engine = engine or Engine()
+    execution = execution or Execution()
     observer = observer or Observer()
     stop = should_stop or (lambda: False)
     say = log or (lambda msg: print(f"rethink: {msg}", file=sys.stderr))
@@ -143,16 +143,16 @@ def train(
     tracker = Tracker(spec, n, observer, resume)
     backend = keras.backend.backend()
     k = 1
-    if not engine.uses_native(backend, spec.precision) and backend != "torch":
+    if not execution.uses_native(backend, spec.precision) and backend != "torch":
         # Keras's torch trainer runs one step per dispatch only.
         k = effective_steps_per_execution(
-            engine.steps_per_execution or 1, spec, tracker.spe, tracker.total
+            execution.steps_per_execution or 1, spec, tracker.spe, tracker.total
         )
     model = build_model(spec, data.input_shape, tracker.spe, k, data.num_classes)
     if resume is not None:
         restore(model, resume)
-    stepper = make_stepper(engine, model, data, spec, say)
-    limit = chunk_limit(engine, on_cpu(backend))
+    stepper = make_stepper(execution, model, data, spec, say)
+    limit = chunk_limit(execution, on_cpu(backend))
     fit_epoch = (
         KerasEpochs(model, tracker, stop)
         if stepper is None

@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 
 
 class Status(StrEnum):
-    """A run's state: final ones are written to result.json."""
+    """A run's state: the ended ones are written to result.json."""
 
     QUEUED = "queued"
     RUNNING = "running"
@@ -32,16 +32,17 @@ class Status(StrEnum):
     STOPPED = "stopped"
 
     @property
-    def final(self) -> bool:
-        return self in FINAL
+    def ended(self) -> bool:
+        """The run stopped training and wrote result.json (any of the four results)."""
+        return self in ENDED
 
     @property
-    def finished(self) -> bool:
+    def done(self) -> bool:
         """Ended for good: a grid skips it, `--resume` does not train it again."""
         return self in (Status.COMPLETED, Status.DIVERGED)
 
 
-FINAL = (Status.COMPLETED, Status.DIVERGED, Status.FAILED, Status.STOPPED)
+ENDED = (Status.COMPLETED, Status.DIVERGED, Status.FAILED, Status.STOPPED)
 
 # result.json format: 2 since the training-set evaluation (a file without
 # "format" is 1, where train_loss/train_acc were the last row's window means).

@@ -1,7 +1,7 @@
 """How a run's training steps are executed: the seam for backend-specific speed.
 
-    engine = Engine(loop="auto", steps_per_execution=None, torch_compile="auto")
-    stepper = make_stepper(engine, model, data, spec)  # None: use fit()
+    execution = Execution(loop="auto", steps_per_execution=None, torch_compile="auto")
+    stepper = make_stepper(execution, model, data, spec)  # None: use fit()
     stepper.begin_epoch(order, crops)  # crops: rethink.data.pipeline.crop_draws, when augmenting
 
 `rethink.train.loop.train` runs the paper's protocol either through Keras's
@@ -52,12 +52,12 @@ NATIVE_BACKENDS = ("jax", "torch")
 ACCELERATOR_CHUNK = 1000
 
 
-class EngineError(ValueError):
+class ExecutionError(ValueError):
     """Execution settings that cannot be used (unknown loop, bad chunk length)."""
 
 
 @dataclass(frozen=True)
-class Engine:
+class Execution:
     """How to execute a run; never what it computes (metrics equal up to rounding).
 
     loop: "keras" (`fit()`), "native" (a stepper; JAX and torch only) or
@@ -82,25 +82,25 @@ class Engine:
             if isinstance(value, str) and type(value) is not str:
                 object.__setattr__(self, name, str(value))
         if self.loop not in LOOPS:
-            raise EngineError(f"unknown loop {self.loop!r}; choose from {', '.join(LOOPS)}")
+            raise ExecutionError(f"unknown loop {self.loop!r}; choose from {', '.join(LOOPS)}")
         if self.torch_compile not in TORCH_COMPILE:
-            raise EngineError(
+            raise ExecutionError(
                 f"unknown torch compile mode {self.torch_compile!r}; "
                 f"choose from {', '.join(TORCH_COMPILE)}"
             )
         if self.steps_per_execution is not None and self.steps_per_execution < 1:
-            raise EngineError(
+            raise ExecutionError(
                 f"steps per execution must be positive, got {self.steps_per_execution}"
             )
 
     def to_extra(self) -> dict[str, Any]:
         """The non-default settings, as stored in a spec's `extra`."""
-        default = Engine()
+        default = Execution()
         return {k: getattr(self, k) for k in self.KEYS if getattr(self, k) != getattr(default, k)}
 
     @classmethod
-    def from_extra(cls, extra: Mapping[str, Any], base: Engine | None = None) -> Engine:
-        """`base` (default: the defaults) with the engine keys found in a spec's `extra`."""
+    def from_extra(cls, extra: Mapping[str, Any], base: Execution | None = None) -> Execution:
+        """`base` (default: the defaults) with the execution keys found in a spec's `extra`."""
         base = base or cls()
         fields = {k: extra.get(k, getattr(base, k)) for k in cls.KEYS}
         if fields["steps_per_execution"] is not None:
@@ -157,10 +157,10 @@ def chunk_length(epoch_start: int, done: int, steps: int, log_every: int, limit:
     return max(1, min(steps - done, to_row, limit))
 
 
-def chunk_limit(engine: Engine, on_cpu: bool) -> int:
-    """The largest chunk a native stepper dispatches (see `Engine`)."""
-    if engine.steps_per_execution is not None:
-        return engine.steps_per_execution
+def chunk_limit(execution: Execution, on_cpu: bool) -> int:
+    """The largest chunk a native stepper dispatches (see `Execution`)."""
+    if execution.steps_per_execution is not None:
+        return execution.steps_per_execution
     return 1 if on_cpu else ACCELERATOR_CHUNK
 
 
@@ -174,7 +174,7 @@ def check_crops(augment: str | None, order: np.ndarray, crops: Crops | None) -> 
 
 
 def make_stepper(
-    engine: Engine,
+    execution: Execution,
     model: Any,
     data: RunData,
     spec: RunSpec,
@@ -185,7 +185,7 @@ def make_stepper(
 
     backend = keras.backend.backend()
     precision = keras.config.dtype_policy().name
-    if not engine.uses_native(backend, precision):
+    if not execution.uses_native(backend, precision):
         return None
     from rethink.data.pipeline import crop_source
 
@@ -203,7 +203,7 @@ def make_stepper(
         x,
         data.y_train,
         spec.batch_size,
-        engine.torch_compile,
+        execution.torch_compile,
         log,
         augment=augment,
         crop=crop,
@@ -214,8 +214,8 @@ __all__ = [
     "ACCELERATOR_CHUNK",
     "LOOPS",
     "TORCH_COMPILE",
-    "Engine",
-    "EngineError",
+    "Execution",
+    "ExecutionError",
     "Stepper",
     "check_crops",
     "chunk_length",
