@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 if TYPE_CHECKING:
-    from rethink.spec import RunSpec
+    from rethink.spec import DataSpec
     from rethink.spec.datasets import Dataset
 
 # Stream tags keep the generators for different purposes independent.
@@ -89,7 +89,7 @@ class Crops:
         return len(self.dy)
 
 
-def prepare(spec: RunSpec, raw: Raw, dataset: Dataset | None = None) -> RunData:
+def prepare(spec: DataSpec, raw: Raw, dataset: Dataset | None = None) -> RunData:
     """Subset (same for every run of a grid), corrupt (by spec.seed), preprocess.
 
     `dataset` (default CIFAR-10) gives the classes the labels are corrupted over
@@ -134,7 +134,7 @@ def prepare(spec: RunSpec, raw: Raw, dataset: Dataset | None = None) -> RunData:
     )
 
 
-def check_window(spec: RunSpec, shape: tuple[int, ...], side: int | None) -> None:
+def check_window(spec: DataSpec, shape: tuple[int, ...], side: int | None) -> None:
     """DataError unless the "window" random crop (when asked for) has room to move:
     a crop smaller than the images (CIFAR: 28 of 32)."""
     from rethink.spec.datasets import DataError
@@ -240,14 +240,14 @@ def crop_source(data: RunData, mode: str) -> np.ndarray:
     return data.x_train_raw
 
 
-def epoch_crops(spec: RunSpec, data: RunData, epoch: int, n: int) -> Crops:
+def epoch_crops(spec: DataSpec, data: RunData, epoch: int, n: int) -> Crops:
     """The run's random crops of `epoch` for its `n` positions, over `data`'s margin:
     what the keras loop crops by and the native steppers are handed."""
     margin = crop_margin(data, spec.augment_crop)
     return crop_draws(spec.seed, epoch, n, spec.augment_crop, margin)
 
 
-def augmented_images(spec: RunSpec, data: RunData, order: np.ndarray, epoch: int) -> np.ndarray:
+def augmented_images(spec: DataSpec, data: RunData, order: np.ndarray, epoch: int) -> np.ndarray:
     """The epoch's training images in `order`, randomly cropped and flipped (float32
     (len(order), h, w, C)): what the keras loop trains on when `spec.augment`."""
     crops = epoch_crops(spec, data, epoch, len(order))
