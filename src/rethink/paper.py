@@ -61,7 +61,6 @@ TABLE1: tuple[Table1Row, ...] = (
 # The independent Figure 1a reproduction (docs/paper.md): small Inception,
 # batch 128, 25k steps, one seed; training steps to reach loss 0.01.
 FIGURE1A_MODEL = "inception"
-FIGURE1A_BATCH_SIZE = 128
 FIGURE1A_LOSS_THRESHOLD = 0.01
 FIGURE1A_STEPS_TO_LOSS: dict[str, int] = {
     "true_labels": 5_700,
@@ -71,9 +70,6 @@ FIGURE1A_STEPS_TO_LOSS: dict[str, int] = {
     "random_labels": 17_700,
 }
 FIGURE1A_TRUE_LABELS_TEST_ACC = 0.867
-
-# Figure 1c: with every label random (p = 1) test error reaches chance, 90%.
-CHANCE_TEST_ERROR = 0.9
 
 
 def table1_row(

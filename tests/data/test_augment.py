@@ -1,9 +1,9 @@
-"""Random crop and flip: the per-epoch draws, the NumPy reference, the device versions.
+"""Random crop and flip (rethink.data.pipeline): the per-epoch draws and the NumPy reference.
 
 "window" crops 28x28 out of the 32x32 image (so real border pixels are kept
 and the centre window is exactly `preprocess`); "padded" zero-pads the
 preprocessed 28x28 image by 4 (rethink's crop before spec version 2). The
-JAX and torch steppers crop on the device and must equal the NumPy reference.
+device version (tests/train/test_augmentation.py) must equal this reference.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from rethink.data import preprocess
-from rethink.data.pipeline import Crops, crop_draws, padded_crop, window_crop
+from rethink.data.pipeline import Crops, crop_draws, random_padded_crop, random_window_crop
 from rethink.data.preprocess import whiten
 
 MODES = ("window", "padded")
@@ -82,7 +82,7 @@ def test_padded_crops_are_rethinks_crops_before_the_window_mode() -> None:
 
     x = preprocess(_images(50))
     for seed, epoch in [(0, 0), (7, 3)]:
-        got = padded_crop(x, crop_draws(seed, epoch, len(x), "padded"))
+        got = random_padded_crop(x, crop_draws(seed, epoch, len(x), "padded"))
         np.testing.assert_array_equal(got, old_augment(x, seed, epoch))
 
 
@@ -92,14 +92,14 @@ def test_padded_crops_are_rethinks_crops_before_the_window_mode() -> None:
 def test_the_centre_window_unflipped_is_preprocess() -> None:
     raw = _images(9)
     raw[3] = 77  # constant: zeros, not a division by 0
-    np.testing.assert_array_equal(window_crop(raw, _fixed(9, 2, 2, False)), preprocess(raw))
-    assert not np.array_equal(window_crop(raw, _fixed(9, 2, 1, False)), preprocess(raw))
+    np.testing.assert_array_equal(random_window_crop(raw, _fixed(9, 2, 2, False)), preprocess(raw))
+    assert not np.array_equal(random_window_crop(raw, _fixed(9, 2, 1, False)), preprocess(raw))
 
 
 def test_window_crops_equal_the_image_by_image_reference() -> None:
     raw = _images(64, seed=1)
     crops = crop_draws(1, 0, 64, "window")
-    got = window_crop(raw, crops)
+    got = random_window_crop(raw, crops)
     assert got.shape == (64, 28, 28, 3) and got.dtype == np.float32
     np.testing.assert_allclose(got, _reference_window(raw, crops), atol=1e-5)
 
@@ -113,7 +113,7 @@ def test_window_crops_keep_the_border_pixels_the_centre_crop_drops() -> None:
     border[2:30, 2:30] = False
     raw[:, border] = 0
     crops = crop_draws(0, 0, n, "window")
-    got = window_crop(raw, crops)
+    got = random_window_crop(raw, crops)
     with_border = 0
     for i in range(n):
         dy, dx, flip = crops.dy[i], crops.dx[i], crops.flip[i]
@@ -136,7 +136,7 @@ def test_window_crops_keep_the_border_pixels_the_centre_crop_drops() -> None:
 def test_flip_reverses_the_columns(mode: str) -> None:
     raw = _images(6, seed=4)
     x = raw if mode == "window" else preprocess(raw)
-    crop = window_crop if mode == "window" else padded_crop
+    crop = random_window_crop if mode == "window" else random_padded_crop
     for dy, dx in [(0, 0), (1, 3), (4, 2)]:
         plain = crop(x, _fixed(6, dy, dx, False))
         flipped = crop(x, _fixed(6, dy, dx, True))
@@ -146,7 +146,7 @@ def test_flip_reverses_the_columns(mode: str) -> None:
 
 def test_padded_crop_takes_zeros_from_the_padding() -> None:
     x = preprocess(_images(3, seed=5))
-    got = padded_crop(x, _fixed(3, 0, 8, False))  # top-right corner of the padded image
+    got = random_padded_crop(x, _fixed(3, 0, 8, False))  # top-right corner of the padded image
     np.testing.assert_array_equal(got[:, :4], 0.0)
     np.testing.assert_array_equal(got[:, :, 24:], 0.0)
     np.testing.assert_array_equal(got[:, 4:, :24], x[:, :24, 4:])
@@ -159,65 +159,9 @@ def test_whiten_is_what_preprocess_does_to_the_centre() -> None:
 
 def test_crops_must_match_the_images() -> None:
     with pytest.raises(ValueError, match="4 crops for 5 images"):
-        window_crop(_images(5), crop_draws(0, 0, 4))
+        random_window_crop(_images(5), crop_draws(0, 0, 4))
     # Windows of 28x28 at offsets up to 4 need 32x32 images, not preprocessed 28x28 ones.
     with pytest.raises(ValueError, match="do not fit images of 28x28"):
-        window_crop(preprocess(_images(2)), crop_draws(0, 0, 2))
+        random_window_crop(preprocess(_images(2)), crop_draws(0, 0, 2))
     # Padded crops keep any image's size.
-    assert padded_crop(_images(2), crop_draws(0, 0, 2, "padded")).shape == (2, 32, 32, 3)
-
-
-# -- on the device: the steppers' versions against the reference ---------------------
-
-
-def _device_cases(mode: str, grey: bool = False) -> tuple[np.ndarray, Crops, np.ndarray]:
-    """CIFAR's 32x32x3 cropped to 28x28, or grey 24x20 images cropped to 16x16."""
-    if grey:
-        raw = np.random.default_rng(8).integers(0, 256, size=(40, 24, 20, 1), dtype=np.uint8)
-        margin = (24 - 16, 20 - 16) if mode == "window" else None
-        crops = crop_draws(9, 1, 40, mode, margin)
-        if mode == "window":
-            return raw, crops, window_crop(raw, crops, (16, 16))
-        x = preprocess(raw, 16)
-        return x, crops, padded_crop(x, crops)
-    raw = _images(40, seed=7)
-    raw[5] = 200  # constant
-    raw[6] = 100
-    raw[6, 16, 16, 0] = 101  # std below the floor, inside every window
-    crops = crop_draws(9, 1, 40, mode)
-    if mode == "window":
-        return raw, crops, window_crop(raw, crops)
-    x = preprocess(raw)
-    return x, crops, padded_crop(x, crops)
-
-
-@pytest.mark.requires_backend("jax")
-@pytest.mark.parametrize("grey", [False, True])
-@pytest.mark.parametrize("mode", MODES)
-def test_the_jax_crops_equal_the_reference(mode: str, grey: bool) -> None:
-    import jax
-
-    from rethink.train.steppers.jax_stepper import augment_batch
-
-    x, crops, want = _device_cases(mode, grey)
-    crop = (16, 16) if grey else (28, 28)
-    fn = jax.jit(augment_batch, static_argnames=("mode", "crop"))
-    got = np.asarray(fn(x, crops.dy, crops.dx, crops.flip, mode=mode, crop=crop))
-    assert got.shape == want.shape and got.dtype == np.float32
-    np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5)
-
-
-@pytest.mark.requires_backend("torch")
-@pytest.mark.parametrize("grey", [False, True])
-@pytest.mark.parametrize("mode", MODES)
-def test_the_torch_crops_equal_the_reference(mode: str, grey: bool) -> None:
-    import torch
-
-    from rethink.train.steppers.torch_stepper import augment_batch
-
-    x, crops, want = _device_cases(mode, grey)
-    crop = (16, 16) if grey else (28, 28)
-    args = [torch.as_tensor(a) for a in (x, crops.dy, crops.dx, crops.flip)]
-    got = augment_batch(*args, mode=mode, crop=crop).numpy()
-    assert got.shape == want.shape and got.dtype == np.float32
-    np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5)
+    assert random_padded_crop(_images(2), crop_draws(0, 0, 2, "padded")).shape == (2, 32, 32, 3)

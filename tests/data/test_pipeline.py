@@ -6,7 +6,13 @@ import numpy as np
 import pytest
 
 from rethink.data import preprocess
-from rethink.data.pipeline import augmented_images, crop_draws, epoch_order, padded_crop, prepare
+from rethink.data.pipeline import (
+    augmented_images,
+    crop_draws,
+    epoch_order,
+    prepare,
+    random_padded_crop,
+)
 from rethink.spec import RunSpec
 
 
@@ -20,7 +26,7 @@ def test_epoch_order_is_a_fixed_permutation_per_seed_and_epoch() -> None:
 
 def _padded_augment(x: np.ndarray, seed: int, epoch: int) -> np.ndarray:
     """The padded crop as rethink did it before "window" existed (spec version 1)."""
-    return padded_crop(x, crop_draws(seed, epoch, len(x), "padded"))
+    return random_padded_crop(x, crop_draws(seed, epoch, len(x), "padded"))
 
 
 def test_padded_crop_crops_within_the_padding_and_flips() -> None:

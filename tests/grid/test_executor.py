@@ -1,7 +1,8 @@
-"""The grid's executor with a fake worker: isolation, results, resume, stop, GPUs.
+"""The grid's executor with a fake worker: isolation, results, resume, stop, GPUs,
+compact grids, and any launcher.
 
-The fake worker (tests/helpers/fake_worker.py, also used by test_cli_grid.py
-and test_cluster.py) stands in for `rethink run`: it steps through its spec's
+The fake worker (tests/helpers/fake_worker.py, also used by test_folder.py,
+ray/test_task.py and tests/cli) stands in for `rethink run`: it steps through its spec's
 steps, writing progress.json, a checkpoint every `log_every` steps and
 result.json, resumes from its checkpoint, stops on SIGINT (status `stopped`,
 exit 130), and misbehaves on demand through
@@ -11,7 +12,6 @@ FAKE_PLAN={"<run id>": "crash" | "oom" | "diverge" | "hang"}.
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -19,18 +19,10 @@ from typing import Any
 
 import pytest
 
-from rethink.grid.executor import (
-    Attempt,
-    Executor,
-    GridState,
-    LocalLauncher,
-    Reporter,
-    RunState,
-    WorkerCommand,
-    exit_code,
-    rethink_worker,
-)
-from rethink.run.folder import RunDir
+from rethink.grid.executor import Executor, Reporter
+from rethink.grid.launch import Attempt, LocalLauncher, WorkerCommand
+from rethink.grid.state import GridState, RunState, exit_code
+from rethink.run.folder import CHECKPOINT, MODEL_FILE, RunDir
 from rethink.spec import RunSpec
 from rethink.train.outcome import RESULT_KEYS, Status
 from tests.helpers.workers import calls, fake_worker, snapshot
@@ -95,15 +87,6 @@ class NotingExecutor(Executor):
     def request_stop(self, force: bool = False) -> None:
         self.events.append("stop request")
         super().request_stop(force)
-
-
-def test_real_worker_command_is_rethink_run_resuming() -> None:
-    argv = rethink_worker(Path("g/r/spec.json"), Path("g"), "torch")
-    assert argv[:4] == [sys.executable, "-m", "rethink", "run"]
-    assert argv[argv.index("--spec") + 1] == str(Path("g/r/spec.json"))
-    assert argv[argv.index("--out") + 1] == "g"
-    assert argv[argv.index("--backend") + 1] == "torch"
-    assert "--resume" in argv and "--quiet" in argv
 
 
 def test_trains_every_run_in_its_own_worker(tmp_path: Path, worker: WorkerCommand) -> None:
@@ -219,7 +202,7 @@ def test_stop_request_stops_workers_and_starts_nothing_new(
     tmp_path: Path, worker: WorkerCommand, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("FAKE_STEP_S", "0.01")
-    grid, runs = tmp_path / "g", specs(5, steps=100)
+    grid, runs = tmp_path / "g", specs(3, steps=100)  # two running, one never started
     executor: Executor
 
     class StopMidway(Reporter):
@@ -234,8 +217,8 @@ def test_stop_request_stops_workers_and_starts_nothing_new(
     state = executor.run()
     assert state.interrupted and exit_code(state) == 130
     assert [r.status for r in state.runs[:2]] == [Status.STOPPED, Status.STOPPED]
-    assert [r.status for r in state.runs[2:]] == [Status.QUEUED] * 3
-    assert not any((grid / s.run_id).exists() for s in runs[2:])  # never started
+    assert state.runs[2].status == Status.QUEUED
+    assert not (grid / runs[2].run_id).exists()  # never started
     stopped = RunDir(grid / runs[1].run_id).result()
     assert stopped["status"] == "stopped" and stopped["error"] is None  # the worker's own
 
@@ -315,39 +298,14 @@ def test_jobs_must_be_positive(tmp_path: Path) -> None:
         Executor(tmp_path, specs(1), backend="jax", jobs=0)
 
 
-def test_eta_uses_the_speed_of_runs_seen_so_far(tmp_path: Path) -> None:
-    runs = specs(3, steps=100)
-    state = GridState(
-        grid_dir=tmp_path,
-        runs=[RunState(spec=s, index=i + 1) for i, s in enumerate(runs)],
-        backend="jax",
-    )
-    assert state.eta() is None  # nothing measured yet
-    state.runs[0].status = Status.RUNNING
-    state.runs[0].progress = {"step": 40, "total_steps": 100, "seconds": 20.0}
-    # 60 steps left at 0.5 s/step for the running run, 100 each for the two queued.
-    assert state.eta() == pytest.approx(0.5 * (60 + 100 + 100))
-    state.jobs = 2
-    assert state.eta() == pytest.approx(0.5 * (60 + 100 + 100) / 2)
-    assert state.runs[0].remaining() == pytest.approx(30.0)
-
-
 def test_grid_modules_never_import_keras() -> None:
-    code = "import sys, rethink.grid.executor, rethink.grid.live, rethink.grid.spec, rethink.base.lock; print('keras' in sys.modules)"
+    modules = ("executor", "folder", "launch", "live", "presets", "record", "spec", "state")
+    code = (
+        f"import sys, {', '.join(f'rethink.grid.{m}' for m in modules)}; "
+        "print('keras' in sys.modules, 'ray' in sys.modules)"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == "False"
-
-
-def test_cpu_workers_share_the_cores_unless_told_otherwise(monkeypatch: pytest.MonkeyPatch) -> None:
-    from rethink.grid.executor import share_cpus
-
-    monkeypatch.setattr(os, "cpu_count", lambda: 8)
-    env: dict[str, str] = {"TF_NUM_INTRAOP_THREADS": "7"}  # the user's choice stands
-    share_cpus(env, jobs=4)
-    assert env == {"TF_NUM_INTRAOP_THREADS": "7", "OMP_NUM_THREADS": "2", "MKL_NUM_THREADS": "2"}
-    env = {}
-    share_cpus(env, jobs=16)
-    assert env["OMP_NUM_THREADS"] == "1"
+    assert out.stdout.split() == ["False", "False"]
 
 
 class RemoteLike(LocalLauncher):
@@ -434,3 +392,82 @@ def test_the_executor_runs_any_launcher(tmp_path: Path, worker: WorkerCommand) -
     assert [r.status for r in state.runs] == [Status.COMPLETED, Status.FAILED, Status.COMPLETED]
     assert state.runs[1].result["error"].startswith("Ray task lost: node died")
     assert state.device.endswith("somewhere else")
+
+
+# ---- compact grids ---------------------------------------------------------------------
+
+
+def files(run_dir: Path) -> set[str]:
+    return {p.name for p in run_dir.iterdir()}
+
+
+RECORD = ("spec.json", "env.json", "result.json", "worker.log")
+
+
+def test_finished_runs_lose_checkpoint_and_model_failed_ones_keep_them_and_resume(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    grid, runs = tmp_path / "g", specs(3)
+    crash, ok, diverge = (s.run_id for s in runs)
+    monkeypatch.setenv("FAKE_PLAN", json.dumps({crash: "crash", diverge: "diverge"}))
+    launcher = LocalLauncher(fake_worker())
+    first = Executor(grid, runs, backend="jax", launcher=launcher, compact=True).run()
+    assert [r.status for r in first.runs] == [Status.FAILED, Status.COMPLETED, Status.DIVERGED]
+    for run_id in (ok, diverge):
+        assert CHECKPOINT not in files(grid / run_id)
+        assert set(RECORD) <= files(grid / run_id)  # the run's record stays
+    assert CHECKPOINT in files(grid / crash)  # needed to resume
+
+    monkeypatch.delenv("FAKE_PLAN")
+    second = Executor(grid, runs, backend="jax", launcher=launcher, compact=True).run()
+    assert [r.status for r in second.runs] == [Status.COMPLETED, Status.COMPLETED, "diverged"]
+    assert RunDir(grid / crash).result()["resumed_from"] == 10  # from the checkpoint it kept
+    assert CHECKPOINT not in files(grid / crash)
+
+
+def test_without_compact_every_checkpoint_stays(tmp_path: Path) -> None:
+    grid, runs = tmp_path / "g", specs(1)
+    Executor(grid, runs, backend="jax", launcher=LocalLauncher(fake_worker())).run()
+    assert CHECKPOINT in files(grid / runs[0].run_id)
+
+
+def test_a_stopped_run_keeps_its_checkpoint(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("FAKE_STEP_S", "0.01")
+    grid, runs = tmp_path / "g", specs(1, steps=100)
+    executor: Executor
+
+    class StopMidway(Reporter):
+        def update(self, state: GridState) -> None:
+            if state.runs[0].step >= 12 and not state.interrupted:  # past a checkpoint
+                executor.request_stop()
+
+    executor = Executor(
+        grid,
+        runs,
+        backend="jax",
+        launcher=LocalLauncher(fake_worker()),
+        reporter=StopMidway(),
+        compact=True,
+    )
+    executor.refresh_s = 0.02
+    assert executor.run().runs[0].status == Status.STOPPED
+    assert CHECKPOINT in files(grid / runs[0].run_id)
+
+
+def test_runs_finished_before_are_compacted_when_the_grid_starts(tmp_path: Path) -> None:
+    run = specs(1)[0]
+    done = tmp_path / "g" / run.run_id
+    done.mkdir(parents=True)
+    (done / "result.json").write_text(json.dumps({"status": "completed", "step": 20}))
+    for name in (CHECKPOINT, MODEL_FILE, "metrics.csv"):
+        (done / name).write_bytes(b"x")
+
+    def no_worker(spec: Path, out: Path, backend: str) -> list[str]:
+        raise AssertionError("nothing to train")
+
+    launcher = LocalLauncher(no_worker)
+    executor = Executor(tmp_path / "g", [run], backend="jax", launcher=launcher, compact=True)
+    assert files(done) == {"result.json", "metrics.csv"}
+    assert executor.run().runs[0].status == Status.COMPLETED

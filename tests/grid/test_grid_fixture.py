@@ -16,7 +16,7 @@ from typer.testing import CliRunner
 
 import rethink.cli as cli
 from rethink.grid import run_grid
-from rethink.grid.spec import grid_of, read_record
+from rethink.grid.record import grid_of, read_record
 from rethink.results import build_report, load_grid
 from rethink.results.render import render_markdown
 

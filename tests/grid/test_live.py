@@ -7,7 +7,6 @@ from pathlib import Path
 
 from rich.console import Console
 
-from rethink.grid.executor import GridState, RunState
 from rethink.grid.live import (
     LiveReporter,
     PlainReporter,
@@ -17,6 +16,7 @@ from rethink.grid.live import (
     status_line,
     summary,
 )
+from rethink.grid.state import GridState, RunState
 from rethink.spec import RunSpec
 from rethink.train.outcome import Status
 
@@ -158,10 +158,12 @@ def test_plain_output_is_one_line_per_event_and_a_rate_limited_status() -> None:
     )
     assert "\x1b[" not in out.getvalue()  # no terminal codes in logs
 
-    reporter.every_s = 0.0
+    reporter.status_every.every_s = 0.0
     reporter.update(state)
     status = out.getvalue().splitlines()[-1]
-    assert status.startswith("grid: 1/5 done") and "inception-random_labels-s0 512/1000" in status
+    assert status.startswith("grid: 1/5 done")
+    # Each running run's step and latest training loss and accuracy.
+    assert "inception-random_labels-s0 512/1000 loss 2.2871 train acc 0.123" in status
 
 
 def test_live_reporter_draws_the_table_on_a_terminal() -> None:
@@ -275,7 +277,7 @@ def test_plain_lines_give_the_tables_numbers_with_the_same_marks() -> None:
     running = state.runs[1]
     running.status, running.result = Status.RUNNING, None
     running.progress = {"step": 20, "total_steps": 40, "train_loss": 2.4}
-    assert "mlp_1x512-random_labels-s0 20/40 loss 2.4000" in status_line(state, NOW)
+    assert "mlp_1x512-random_labels-s0 20/40 loss 2.4000 train acc ?" in status_line(state, NOW)
 
 
 def test_a_result_of_rethink_0_1_shows_its_window_as_loss_and_no_evaluation() -> None:

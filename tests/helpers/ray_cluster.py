@@ -168,6 +168,10 @@ class RayCluster:
             PYTHONPATH=os.pathsep.join(filter(None, [SRC, os.environ.get("PYTHONPATH")])),
             PYTHONUNBUFFERED="1",
             RAY_USAGE_STATS_ENABLED="0",
+            # Ray >= 2.52 turns token auth on for `ray start --head` when ~/.ray/auth_token
+            # exists, but not for `ray start --address`: the worker then cannot join. The
+            # test cluster lives in a private network namespace; no token.
+            RAY_AUTH_MODE="disabled",
             TMPDIR=str(self.temp / "tmp"),  # runs' scratch folders, removed by `stop`
             # Notice a dead node within about 2 s instead of 15.
             RAY_health_check_period_ms="500",

@@ -13,6 +13,11 @@ result.json); `diverge_at` makes the loss NaN from that step on (status
 "diverged"). result.json is derived from the rows exactly as the trainer's
 contract says (first logged step at the thresholds), so tests can compare.
 
+`spec_for` makes a small run (2,560 images, 2,400 steps); `paper_spec` the
+same run on the paper's protocol (`PAPER`: all images, 25,000 steps), and
+`SMOKE` the smoke preset's settings (off the protocol). `randomization_grid`
+and `level_sweep` write whole grids; `summaries(root)` reads them back.
+
 `dataset` (a `rethink.spec.datasets.Dataset`) records the data set as runs do:
 env.json's "dataset" (`Dataset.to_dict()`) and, for a known one, spec.json's
 "dataset" name; the loss then starts at ln(classes) and the accuracy at
@@ -27,9 +32,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from rethink.results.loading import load_grid
+from rethink.results.summary import RunSummary
 from rethink.run.folder import MetricsWriter, RunDir, write_json
 from rethink.spec import RunSpec
-from rethink.spec.datasets import KNOWN, Dataset
+from rethink.spec.datasets import DEFAULT, KNOWN, Dataset
 from rethink.train.outcome import RESULT_KEYS, Status
 
 CHANCE = math.log(10)
@@ -58,6 +65,18 @@ PLATEAUS = {
     "random_labels": 700,
 }
 MODEL_FACTOR = {"mlp_1x512": 1.0, "alexnet": 1.2, "inception": 1.0}
+# The paper's protocol (spec_for's defaults are a 2,560-image, 2,400-step subset).
+PAPER: dict[str, Any] = {"train_subset": None, "steps": 25_000, "learning_rate": None}
+# The smoke preset's settings: not the paper's protocol.
+SMOKE: dict[str, Any] = {
+    "train_subset": 500,
+    "test_subset": 250,
+    "steps": 40,
+    "batch_size": 16,
+    "log_every": 10,
+}
+# An image folder's data set: 3 classes (chance: 2/3 test error), no paper numbers.
+THREE = Dataset("my_images", ("cat", "dog", "fox"), (20, 20, 1))
 
 
 def spec_for(model: str, corruption: str, seed: int = 0, **kw: Any) -> RunSpec:
@@ -66,6 +85,16 @@ def spec_for(model: str, corruption: str, seed: int = 0, **kw: Any) -> RunSpec:
     kw.setdefault("train_subset", 2560)  # 20 steps per epoch at batch 128
     kw.setdefault("learning_rate", 0.01)
     return RunSpec(model=model, corruption=corruption, seed=seed, **kw)
+
+
+def paper_spec(model: str, corruption: str, seed: int = 0, **kw: Any) -> RunSpec:
+    """`spec_for` on the paper's protocol (`PAPER`), with `kw` on top."""
+    return spec_for(model, corruption, seed, **{**PAPER, **kw})
+
+
+def summaries(root: Path) -> list[RunSummary]:
+    """The runs under `root`, summarized (`rethink.results.loading.load_grid`)."""
+    return [r.summary for r in load_grid(root).runs]
 
 
 def curve(step: int, plateau: int, fit_step: int | None, classes: int = 10) -> tuple[float, float]:
@@ -120,7 +149,12 @@ def write_run(
         write_json(rd.env_path, env if dataset is None else {**env, "dataset": dataset.to_dict()})
     classes = 10 if dataset is None else dataset.num_classes
     assert spec.steps is not None
-    per_epoch = spec.steps_per_epoch(spec.train_subset or 50_000)
+    # An epoch: the subset, else the whole split as recorded, else the data set's (CIFAR-10's
+    # for an image folder that records none).
+    recorded = (env or {}).get("data_images")
+    sizes = recorded or (dataset and dataset.split_sizes) or KNOWN[DEFAULT].split_sizes
+    assert sizes is not None
+    per_epoch = spec.steps_per_epoch(spec.train_subset or sizes[0])
     last = min(spec.steps, stop_at or spec.steps)
     writer = MetricsWriter(rd.metrics_path)
     rows = []
@@ -213,16 +247,19 @@ def randomization_grid(
     models: tuple[str, ...] = ("mlp_1x512", "alexnet"),
     seeds: tuple[int, ...] = (0, 1),
     dataset: Dataset | None = None,
+    test_acc: tuple[float, float] = (0.5, 0.1),
+    **settings: Any,
 ) -> Path:
-    """The five randomizations of Figure 1a for each model and seed, all completed;
-    `dataset` recorded in each (None: none, read as CIFAR-10)."""
+    """The five randomizations of Figure 1a for each model and seed, all completed, at
+    test accuracy `test_acc` (true labels, the others); `dataset` recorded in each (None:
+    none, read as CIFAR-10); `settings` on top of `spec_for`'s (e.g. **PAPER)."""
     for model in models:
         for corruption in FIT_STEPS:
             for seed in seeds:
-                test = 0.1 if corruption != "true_labels" else 0.5
+                test = test_acc[0] if corruption == "true_labels" else test_acc[1]
                 write_run(
                     root,
-                    spec_for(model, corruption, seed),
+                    spec_for(model, corruption, seed, **settings),
                     plateau=PLATEAUS[corruption],
                     fit_step=fit_step(model, corruption, seed),
                     test_acc=test,
@@ -243,18 +280,22 @@ def level_sweep(
     seeds: tuple[int, ...] = (0,),
     dataset: Dataset | None = None,
     error: Callable[[float], float] = error_at_level,
+    partial_zero: bool = False,
+    **settings: Any,
 ) -> Path:
     """Label corruption at several levels (0 true labels, 1 random labels), test error
-    `error(level)`; `dataset` recorded in each (None: none, read as CIFAR-10)."""
+    `error(level)`; `dataset` recorded in each (None: none, read as CIFAR-10);
+    `partial_zero`: every level as partial_labels (the fig1b preset), so level 0 is
+    partial labels at p = 0; `settings` on top of `spec_for`'s (e.g. **PAPER)."""
     for model in models:
         for p in levels:
             for seed in seeds:
-                if p == 0.0:
-                    spec = spec_for(model, "true_labels", seed)
-                elif p == 1.0:
-                    spec = spec_for(model, "random_labels", seed)
+                if p == 0.0 and not partial_zero:
+                    spec = spec_for(model, "true_labels", seed, **settings)
+                elif p == 1.0 and not partial_zero:
+                    spec = spec_for(model, "random_labels", seed, **settings)
                 else:
-                    spec = spec_for(model, "partial_labels", seed, level=p)
+                    spec = spec_for(model, "partial_labels", seed, level=p, **settings)
                 write_run(
                     root,
                     spec,
@@ -287,3 +328,20 @@ def machine_env(
     env = {**ENV, "host": host, "device": device, "backend": backend, "started": started}
     extra = {"rethink_commit": commit, "data_sha256": data_sha256, "data_source": data_source}
     return {**env, **{k: v for k, v in extra.items() if v is not None}}
+
+
+def machine_part(root: Path, model: str, host: str, started: float = T0, **env: Any) -> Path:
+    """A grid folder of one model's true- and random-label runs, made on `host`
+    (`env`: more of `machine_env`'s settings)."""
+    for corruption in ("true_labels", "random_labels"):
+        write_run(root, spec_for(model, corruption), env=machine_env(host, started, **env))
+    return root
+
+
+def two_copies(root: Path, a_started: float, b_started: float, b_finished: bool = True) -> None:
+    """The same run in root/A (on gpu-a) and root/B (on gpu-b), started at these times;
+    B's copy unfinished unless `b_finished`."""
+    spec = spec_for("alexnet", "random_labels")
+    write_run(root / "A", spec, env=machine_env("gpu-a", a_started), test_acc=0.11)
+    stop = None if b_finished else 700
+    write_run(root / "B", spec, env=machine_env("gpu-b", b_started), test_acc=0.12, stop_at=stop)

@@ -13,7 +13,7 @@ import json
 import sys
 from pathlib import Path
 
-from rethink.grid.executor import WorkerCommand, rethink_worker
+from rethink.grid.launch import WorkerCommand, rethink_worker
 
 FAKE_WORKER = Path(__file__).resolve().with_name("fake_worker.py")
 

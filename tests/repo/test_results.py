@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
+from rethink.results.loading import load_grid, load_grids
 from rethink.results.render import render_markdown
 from rethink.results.report import build_report
-from rethink.results.summary import load_grid, load_grids
 from rethink.run.folder import ENV, METRICS, RESULT, SPEC
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -10,12 +10,12 @@ import pytest
 from typer.testing import CliRunner
 
 import rethink.cli as cli
-from rethink.grid.spec import GRID_JSON
+from rethink.grid.record import GRID_JSON
 from rethink.results import compact as compact_module
 from rethink.results.compact import CompactError, compact
+from rethink.results.loading import load_grid
 from rethink.results.render import render_markdown
 from rethink.results.report import build_report
-from rethink.results.summary import load_grid
 from tests.helpers.run_folders import randomization_grid, spec_for, write_run
 
 cli._register()

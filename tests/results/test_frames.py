@@ -11,8 +11,8 @@ import pandas as pd
 import pytest
 
 from rethink.results.frames import RUN_KEYS, metrics_frame, runs_frame
-from rethink.results.summary import load_grid
-from tests.helpers.run_folders import randomization_grid, spec_for, write_run
+from rethink.results.loading import DuplicateRunError, load_grid
+from tests.helpers.run_folders import DAY, T0, randomization_grid, spec_for, two_copies, write_run
 
 FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "grid-0.1"
 
@@ -67,3 +67,24 @@ def test_frames_of_an_old_grid_and_of_an_empty_folder(tmp_path: Path) -> None:
     empty = tmp_path / "empty"
     empty.mkdir()
     assert runs_frame(empty).empty and metrics_frame(empty).empty
+
+
+def test_frames_over_two_folders_have_a_source_column(two_parts: tuple[Path, Path]) -> None:
+    a, b = two_parts
+    runs = runs_frame([a, b]).set_index("run_id")
+    assert runs.loc["mlp_1x512-random_labels-s0", "source"] == str(a)
+    assert runs.loc["alexnet-gaussian-s0", "source"] == str(b)
+    assert runs.loc["alexnet-gaussian-s0", "host"] == "gpu-b"
+    rows = metrics_frame([str(a), str(b)])
+    assert set(rows.groupby("source")["run_id"].nunique().items()) == {(str(a), 2), (str(b), 3)}
+    assert list(runs_frame(a)["source"].unique()) == [str(a)]
+
+
+def test_frames_pass_the_preference_on(tmp_path: Path) -> None:
+    two_copies(tmp_path, T0, T0 + DAY)
+    with pytest.raises(DuplicateRunError):
+        runs_frame([tmp_path / "A", tmp_path / "B"])
+    runs = runs_frame([tmp_path / "A", tmp_path / "B"], prefer="newer")
+    assert list(runs["host"]) == ["gpu-b"]
+    rows = metrics_frame([tmp_path / "A", tmp_path / "B"], prefer="first")
+    assert set(rows["source"]) == {str(tmp_path / "A")}

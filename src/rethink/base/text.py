@@ -6,7 +6,8 @@
     duration(3723)         # '1:02:03'    duration(125)      -> '2:05'
 
 Missing values (None, or not a finite number) print as `missing` ("-" unless
-asked otherwise). Pure Python.
+asked otherwise); `as_number(x)` is that check on its own (a float, or None).
+Pure Python.
 """
 
 from __future__ import annotations
@@ -17,35 +18,37 @@ from typing import Any
 MISSING = "-"
 
 
-def _finite(x: Any) -> float | None:
+def as_number(x: Any) -> float | None:
+    """`x` as a float if it is a finite number (not a bool), else None: how every
+    number read back from a file is checked before it is printed or computed with."""
     if isinstance(x, bool) or not isinstance(x, int | float):
         return None
     return float(x) if math.isfinite(x) else None
 
 
 def percent(x: Any, digits: int = 1, missing: str = MISSING) -> str:
-    v = _finite(x)
+    v = as_number(x)
     return missing if v is None else f"{100 * v:.{digits}f}%"
 
 
 def number(x: Any, digits: int = 0, missing: str = MISSING) -> str:
-    v = _finite(x)
+    v = as_number(x)
     return missing if v is None else f"{v:,.{digits}f}"
 
 
 def factor(x: Any, missing: str = MISSING) -> str:
-    v = _finite(x)
+    v = as_number(x)
     return missing if v is None else f"{v:.2f}x"
 
 
 def signed(x: Any, missing: str = MISSING) -> str:
-    v = _finite(x)
+    v = as_number(x)
     return missing if v is None else f"{v:+.2f}"
 
 
 def duration(seconds: Any, missing: str = MISSING) -> str:
     """'1:02:03' (hours), '2:03' (minutes and seconds)."""
-    v = _finite(seconds)
+    v = as_number(seconds)
     if v is None or v < 0:
         return missing
     s = round(v)

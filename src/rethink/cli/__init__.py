@@ -17,8 +17,6 @@ from rich.console import Console
 from rich.markup import escape
 from typer.core import TyperGroup
 
-from rethink.cli import options as o
-
 
 def _error_types() -> tuple[Any, Any]:
     """(ClickException, Abort) of the Click that Typer runs on: its own copy in
@@ -126,54 +124,14 @@ BackendOption = Annotated[
     ),
 ]
 
-LoopOption = Annotated[
-    o.Loop,
-    typer.Option(
-        help="How steps run: keras (fit()), native (JAX/torch: data on the device, "
-        "several steps per dispatch) or auto (native where it exists). Same metrics."
-    ),
-]
-StepsOption = Annotated[
-    int | None,
-    typer.Option(
-        help="Most steps per dispatch (default: chosen per loop and device). Same metrics.",
-        show_default=False,
-    ),
-]
-TorchCompileOption = Annotated[
-    o.TorchCompile,
-    typer.Option(
-        help="torch.compile the native torch step: off, cudagraphs, inductor, aot_eager "
-        "or auto (cudagraphs on a CUDA GPU, else off); falls back to eager if it fails."
-    ),
-]
 
-# The same, for commands where "not given" differs from the default (grid, bench).
-GivenLoopOption = Annotated[
-    o.Loop | None,
-    typer.Option(
-        "--loop", help="keras, native or auto (default), as `rethink run`.", show_default=False
-    ),
-]
-GivenTorchCompileOption = Annotated[
-    o.TorchCompile | None,
-    typer.Option(
-        "--torch-compile",
-        help="off, cudagraphs, inductor, aot_eager or auto (default), as `rethink run`.",
-        show_default=False,
-    ),
-]
-
-
-def make_execution(
-    extra: Mapping[str, Any], loop: str, steps_per_execution: int | None, torch_compile: str
-) -> Execution:
-    """The execution of the options, overridden by a spec's `extra`; exits on bad values."""
+def make_execution(options: Mapping[str, Any], extra: Mapping[str, Any] | None = None) -> Execution:
+    """The Execution of `options` (loop, steps_per_execution, torch_compile; defaults where
+    absent), overridden by a spec's `extra`; one line and exit 2 for bad values."""
     from rethink.train.steppers import Execution, ExecutionError
 
     try:
-        base = Execution(loop, steps_per_execution, torch_compile)
-        return Execution.from_extra(extra, base)
+        return Execution.from_extra(extra or {}, Execution(**options))
     except (ExecutionError, TypeError, ValueError) as e:
         fail(str(e))
 
@@ -216,7 +174,7 @@ def use_backend(requested: str | None, quiet: bool = False, in_process: bool = T
 
 def _register() -> None:
     # Imported for their side effect: each adds its command(s) to `app`.
-    from rethink.cli import bench, construct, export, grid, kernel, models, plot, run  # noqa: F401
+    from rethink.cli import bench, construct, export, grid, kernel, models, plot, report, run  # noqa: F401
 
 
 def main() -> None:

@@ -1,4 +1,12 @@
-"""`rethink bench`: training throughput per backend, model and precision (docs/benchmarks.md)."""
+"""`rethink bench`: training throughput per backend, model and precision (docs/benchmarks.md).
+
+    rethink bench --models inception,mlp_3x512 --backends jax,torch,tensorflow
+    rethink bench --tiny                          # seconds: what CI runs
+
+Parses the options into `rethink.bench.BenchSpec` (whose defaults apply to
+what is not given), runs `rethink.bench.run` (a worker process per backend),
+prints its table (`rethink.bench.table`) and writes the JSON document.
+"""
 
 from __future__ import annotations
 
@@ -8,21 +16,12 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich import box
-from rich.console import Console
-from rich.table import Table
 
 from rethink import install_hint
-from rethink.base.text import number
-from rethink.cli import (
-    GivenLoopOption,
-    GivenTorchCompileOption,
-    StepsOption,
-    app,
-    console,
-    err_console,
-    fail,
-)
+from rethink.base.console import print_table, say
+from rethink.cli import app, console, err_console, fail
+from rethink.cli.options import EXECUTION
+from rethink.cli.settings import Settings, with_settings
 
 
 def _names(values: Sequence[str] | None) -> tuple[str, ...] | None:
@@ -32,72 +31,8 @@ def _names(values: Sequence[str] | None) -> tuple[str, ...] | None:
     return tuple(v.strip() for value in values for v in value.split(",") if v.strip())
 
 
-def format_seconds(seconds: float | None) -> str:
-    """23.4 s, 12.5 min, 3.1 h; '-' when unknown."""
-    if seconds is None:
-        return "-"
-    if seconds < 120:
-        return f"{seconds:.1f} s"
-    if seconds < 2 * 3600:
-        return f"{seconds / 60:.1f} min"
-    return f"{seconds / 3600:.1f} h"
-
-
-def format_bytes(n: int | None) -> str:
-    if n is None:
-        return "-"
-    if n < 1 << 30:
-        return f"{n / (1 << 20):.0f} MiB"
-    return f"{n / (1 << 30):.2f} GiB"
-
-
-def render(rows: Sequence[dict[str, Any]]) -> Table:
-    """The results as a Rich table; failed rows show their error."""
-    table = Table(
-        title="rethink bench: steady state; paper run = 25,000 steps, compile excluded",
-        box=box.SIMPLE_HEAD,
-        pad_edge=False,
-    )
-    for name in ("backend", "model", "precision", "loop"):
-        table.add_column(name, no_wrap=True)
-    for name in ("images/s", "ms/step", "compile s", "peak mem", "paper run", "paper grid"):
-        table.add_column(name, justify="right", no_wrap=True)
-    partial: set[str] = set()
-    notes: list[str] = []
-    for r in rows:
-        head = [
-            str(r.get("backend")),
-            str(r.get("model") or "-"),
-            str(r.get("precision") or "-"),
-            str(r.get("loop") or "-"),
-        ]
-        if r.get("error"):
-            notes.append(f"({len(notes) + 1}) {' '.join(head[:2])}: {r['error']}")
-            table.add_row(*head, f"[red]error ({len(notes)})[/]", *["-"] * 5)
-            continue
-        grid = format_seconds(r.get("paper_grid_s"))
-        missing = r.get("paper_grid_missing") or []
-        if missing and r.get("paper_grid_s") is not None:
-            grid = f">={grid}*"
-            partial.update(missing)
-        table.add_row(
-            *head,
-            number(r.get("images_per_s")),
-            number(r.get("ms_per_step"), 2),
-            number(r.get("compile_s"), 1),
-            format_bytes(r.get("peak_memory_bytes")),
-            format_seconds(r.get("paper_run_s")),
-            grid,
-        )
-    if partial:
-        notes.append(f"* without the runs of {', '.join(sorted(partial))} (not benchmarked)")
-    if notes:
-        table.caption = "\n".join(notes)
-        table.caption_justify = "left"
-    return table
-
-
 @app.command("bench")
+@with_settings(kind=EXECUTION)  # --loop, --steps-per-execution, --torch-compile as `rethink run`
 def bench_command(
     models: Annotated[
         list[str] | None,
@@ -121,9 +56,6 @@ def bench_command(
         int | None,
         typer.Option(help="Steps before timing starts (default: 50).", show_default=False),
     ] = None,
-    steps_per_execution: StepsOption = None,
-    loop: GivenLoopOption = None,
-    torch_compile: GivenTorchCompileOption = None,
     images: Annotated[
         int | None,
         typer.Option(
@@ -141,6 +73,8 @@ def bench_command(
             "--json", help="JSON file to write (default: OUT/bench.json).", show_default=False
         ),
     ] = None,
+    *,
+    settings: Settings,
 ) -> None:
     """Measure training throughput of the real training loop on synthetic data.
 
@@ -149,8 +83,9 @@ def bench_command(
     after --warmup steps; a paper run is 25,000 steps, the paper grid its 25 runs.
     Exit code 0, 1 when a backend or model failed (its row says why), 2 bad settings.
     """
-    from rethink.base.backend import installed
     from rethink.bench import BenchError, BenchSpec, run
+    from rethink.bench.runner import failed_backends
+    from rethink.bench.table import render
 
     given: dict[str, Any] = {
         "models": _names(models),
@@ -159,20 +94,16 @@ def bench_command(
         "batch_size": batch_size,
         "steps": steps,
         "warmup": warmup,
-        "steps_per_execution": steps_per_execution,
         "images": images,
-        "loop": loop,
-        "torch_compile": torch_compile,
+        **settings.execution(),  # what is not given: BenchSpec's defaults
     }
     changes = {k: v for k, v in given.items() if v is not None}
     try:
-        settings = BenchSpec.tiny(**changes) if tiny else BenchSpec(**changes)
+        spec = BenchSpec.tiny(**changes) if tiny else BenchSpec(**changes)
     except BenchError as e:
         fail(str(e))
-    # Without --backends the default holds the installed ones only.
-    for name in settings.backends:
-        if not installed(name):
-            fail(f"backend {name!r} is not installed; install it with {install_hint(name)}")
+    for name in spec.missing_backends():  # only a --backends name can be missing
+        fail(f"backend {name!r} is not installed; install it with {install_hint(name)}")
     target = json_path if json_path is not None else out / "bench.json"
     try:  # before minutes of measuring, not after
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -182,16 +113,14 @@ def bench_command(
     from rethink.run.folder import write_json
 
     doc = run(
-        settings,
+        spec,
         argv=["rethink", *sys.argv[1:]],
-        on_backend=lambda name: err_console.print(f"bench: {name} ...", highlight=False),
+        on_backend=lambda name: say(err_console, f"bench: {name} ..."),
     )
-    # Piped or captured output is not cut at 80 columns: the table stays readable.
-    wide = console if console.is_terminal else Console(file=console.file, width=120)
-    wide.print(render(doc["results"]))
+    print_table(console, render(doc["results"]))
     write_json(target, doc)
-    console.print(f"results: {target}", highlight=False, soft_wrap=True)
-    failed = sorted({str(r["backend"]) for r in doc["results"] if r.get("error")})
+    say(console, f"results: {target}")
+    failed = failed_backends(doc)
     if failed:
-        err_console.print(f"errors on {', '.join(failed)}: see the error rows", highlight=False)
+        say(err_console, f"errors on {', '.join(failed)}: see the error rows")
         raise typer.Exit(1)

@@ -55,7 +55,7 @@ def export_command(
     if to is ExportFormat.compact:
         _export_compact(folder, out)
         return
-    from rethink.results.summary import load_grid
+    from rethink.results.loading import load_grid
     from rethink.results.tensorboard import ExportError, export
 
     grid = load_grid(folder)

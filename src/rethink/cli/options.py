@@ -1,19 +1,30 @@
-"""The training options of `rethink run` and `rethink grid`, declared once.
+"""The options that set a run, each declared once, for `rethink run` and `rethink grid`.
 
-Each option's help text is written here, its default is `RunSpec`'s (the one
-source of defaults: `DEFAULTS`), and its choices are Enums generated from the
-registries (models, randomizations, precisions, crops, weight-decay layers, loops): Typer lists
+    SETTING["weight_decay"].default          # 0.0: RunSpec's
+    SETTING["learning_rate"].option()        # its typer.Option, as `rethink run` shows it
+    SETTING["learning_rate"].option(grid=True)   # "... Default: the preset's."
+
+A run's settings are its protocol (steps ... eval_train_every), its data (data,
+dataset, crop) and how its steps execute (loop, steps_per_execution,
+torch_compile): one `Setting` each in SETTINGS, with its help text, type and
+flag; its default is RunSpec's or Execution's (the one source of defaults:
+DEFAULTS). `rethink.cli.settings.with_settings` puts all of them on `rethink
+run`, which shows the defaults, and `rethink grid`, which says "Default: the
+preset's" and groups them in panels.
+
+Choices are str Enums generated from the registries (models, randomizations,
+precisions, crops, weight-decay layers, loops, data sets, presets): Typer lists
 them in --help and refuses any other value (one line, exit 2: see
-`rethink.cli`); the members are strs, so `RunSpec` takes them as they are.
-`rethink run` shows
-the defaults (`Steps`, `BatchSize`, ...); `rethink grid` takes the same
-option unset (`Given...`, None), so that the preset decides, and passes
-only what was given through to each run.
+`rethink.cli`); the members are strs, so RunSpec takes them as they are. The
+options that other commands share one at a time (model, corruption, level,
+seed, subsets, data) are the Annotated aliases at the end.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import inspect
+from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING, Annotated, Any, TypeAlias
 
@@ -22,7 +33,7 @@ import typer
 from rethink.models import MODELS, WEIGHT_DECAY_LAYERS
 from rethink.spec import AUGMENT_CROPS, CORRUPTIONS, PRECISIONS, RunSpec
 from rethink.spec.datasets import NAMES as DATASET_NAMES
-from rethink.train.steppers import LOOPS, TORCH_COMPILE
+from rethink.train.steppers import LOOPS, TORCH_COMPILE, Execution
 
 
 def choices(name: str, values: tuple[str, ...]) -> type[StrEnum]:
@@ -52,129 +63,130 @@ else:
     DatasetName = choices("DatasetName", DATASET_NAMES)
 
 DEFAULTS: dict[str, Any] = {
-    f.name: f.default for f in dataclasses.fields(RunSpec) if f.default is not dataclasses.MISSING
+    f.name: f.default
+    for cls in (RunSpec, Execution)
+    for f in dataclasses.fields(cls)
+    if f.default is not dataclasses.MISSING
 }
 
-
-HELP = {
-    "model": "The model to train.",
-    "corruption": "The randomization of the training set.",
-    "level": "Label-corruption probability p, partial_labels only.",
-    "seed": "Seed of the corruption, initialization and data order.",
-    "steps": "Training steps (default: 25000, Figure 1a's axis).",
-    "epochs": "Train whole epochs instead of --steps.",
-    "batch_size": "Images per step.",
-    "learning_rate": "Initial learning rate (default: the model's, 0.1 Inception, 0.01 others).",
-    "lr_decay": "Learning-rate factor after every epoch.",
-    "momentum": "SGD momentum.",
-    "weight_decay": (
-        "Weight decay L: gradient + L*w on the kernels of --weight-decay-layers "
-        "(penalty L/2*sum w^2; Table 1: 5e-4)."
-    ),
-    "weight_decay_layers": (
-        "Which kernels weight decay applies to: all (every conv and dense layer) or "
-        "hidden_dense (the dense layers before the output only, as the TensorFlow CIFAR-10 "
-        "tutorial's AlexNet: --weight-decay 0.004); not the Inceptions, which have none."
-    ),
-    "augment": "Random crop + horizontal flip (Table 1's 'random crop').",
-    "augment_crop": (
-        "window: a random window of the crop's size in the whole image (CIFAR: 28x28 of "
-        "32x32); padded: the image trained on, padded by 4, then cropped."
-    ),
-    "dataset": (
-        "The data set: Keras's download of it without --data, else checked against the "
-        "data (default: what --data holds; CIFAR-10 without --data)."
-    ),
-    "crop": (
-        "Train on the centre NxN of every image (default: 28 for CIFAR-10 and CIFAR-100, "
-        "the paper's; whole images for other data sets)."
-    ),
-    "train_subset": "Train on a seeded class-balanced subset of N images.",
-    "test_subset": "Evaluate on a class-balanced subset of N test images.",
-    "precision": "Keras dtype policy (the paper: float32).",
-    "stop_at_fit": "Stop once a full window's training accuracy reaches --fit-threshold.",
-    "fit_threshold": "Training accuracy (window mean) that counts as fitted.",
-    "loss_threshold": "Training loss (window mean) for 'steps to loss'.",
-    "log_every": "A metrics row every N steps, the mean of those N steps.",
-    "eval_train_every": "Also evaluate the whole training split every K epochs (always at the end).",
-}
-
-
-def _option(name: str, given: bool, flag: str | None = None) -> Any:
-    """typer.Option for a RunSpec field: `run` shows RunSpec's default, `grid` leaves it unset."""
-    names = [flag] if flag else []
-    text = HELP[name]
-    if given:
-        return typer.Option(
-            *names,
-            help=text + " Default: the preset's.",
-            show_default=False,
-            rich_help_panel="Protocol of every run (default: the preset's)",
-        )
-    show = DEFAULTS.get(name) is not None and name != "steps"  # steps: None means 25,000
-    return typer.Option(*names, help=text, show_default=show)
-
-
-ModelOption = Annotated[Model | None, _option("model", False)]
-CorruptionOption = Annotated[Corruption, _option("corruption", False)]
-Level = Annotated[float | None, _option("level", False)]
-Seed = Annotated[int, _option("seed", False)]
-
-# `rethink run`: defaults shown (the values are DEFAULTS[name], given at the signature).
-Steps = Annotated[int | None, _option("steps", False)]
-Epochs = Annotated[int | None, _option("epochs", False)]
-BatchSize = Annotated[int, _option("batch_size", False)]
-LearningRate = Annotated[float | None, _option("learning_rate", False, "--lr")]
-LrDecay = Annotated[float, _option("lr_decay", False)]
-Momentum = Annotated[float, _option("momentum", False)]
-WeightDecay = Annotated[float, _option("weight_decay", False)]
-WeightDecayLayers = Annotated[DecayLayers, _option("weight_decay_layers", False)]
-Augment = Annotated[bool, _option("augment", False)]
-AugmentCrop = Annotated[Crop, _option("augment_crop", False)]
-TrainSubset = Annotated[int | None, _option("train_subset", False)]
-TestSubset = Annotated[int | None, _option("test_subset", False)]
-PrecisionOption = Annotated[Precision, _option("precision", False)]
-StopAtFit = Annotated[bool, _option("stop_at_fit", False)]
-FitThreshold = Annotated[float, _option("fit_threshold", False)]
-LossThreshold = Annotated[float, _option("loss_threshold", False)]
-LogEvery = Annotated[int, _option("log_every", False)]
-EvalTrainEvery = Annotated[int | None, _option("eval_train_every", False)]
-
-# `rethink grid`: unset unless given (None), the preset's value otherwise.
-GivenSteps = Annotated[int | None, _option("steps", True)]
-GivenEpochs = Annotated[int | None, _option("epochs", True)]
-GivenBatchSize = Annotated[int | None, _option("batch_size", True)]
-GivenLearningRate = Annotated[float | None, _option("learning_rate", True, "--lr")]
-GivenLrDecay = Annotated[float | None, _option("lr_decay", True)]
-GivenMomentum = Annotated[float | None, _option("momentum", True)]
-GivenWeightDecay = Annotated[float | None, _option("weight_decay", True)]
-GivenWeightDecayLayers = Annotated[DecayLayers | None, _option("weight_decay_layers", True)]
-GivenAugment = Annotated[bool | None, _option("augment", True)]
-GivenAugmentCrop = Annotated[Crop | None, _option("augment_crop", True)]
-GivenTrainSubset = Annotated[int | None, _option("train_subset", True)]
-GivenTestSubset = Annotated[int | None, _option("test_subset", True)]
-GivenPrecision = Annotated[Precision | None, _option("precision", True)]
-GivenStopAtFit = Annotated[bool | None, _option("stop_at_fit", True)]
-GivenFitThreshold = Annotated[float | None, _option("fit_threshold", True)]
-GivenLossThreshold = Annotated[float | None, _option("loss_threshold", True)]
-GivenLogEvery = Annotated[int | None, _option("log_every", True)]
-GivenEvalTrainEvery = Annotated[int | None, _option("eval_train_every", True)]
-
-# The data of one run (run, construct, kernel); `rethink grid` declares its own,
-# in its "Folder and data" panel.
+# Where `rethink grid` shows a setting: the preset decides a run's protocol; the data
+# go with the folder; how steps execute is the same as for `rethink run`.
+PROTOCOL, DATA, EXECUTION = "protocol", "data", "execution"
+PROTOCOL_PANEL = "Protocol of every run (default: the preset's)"
+FOLDER_PANEL = "Folder and data"
 DATA_HELP = (
     "Data source: the CIFAR-10 archive or folder, an official CIFAR-100 or MNIST copy, "
-    "or any image folder train/<class>/*, test/<class>/* (or a tar of one)"
+    "or any image folder train/<class>/*, test/<class>/* (or a tar of one) "
+    "(default: Keras's download of --dataset, fetched once)."
 )
-DataOption = Annotated[
-    str | None,
-    typer.Option(
-        envvar="RETHINK_DATA",
-        help=DATA_HELP + " (default: Keras's download of --dataset).",
-        show_default=False,
-    ),
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One option that sets a run: a RunSpec field, or how its steps execute."""
+
+    name: str  # the RunSpec (or Execution) field, and the command's parameter
+    type: Any  # what Typer parses: a type, or an Enum of choices; `| None` if default None
+    help: str
+    kind: str = PROTOCOL  # PROTOCOL, DATA or EXECUTION: where `rethink grid` shows it
+    flag: str | None = None  # the flag where it is not --name
+    envvar: str | None = None
+    show_default: bool = True  # False where the help text says the default
+
+    @property
+    def default(self) -> Any:
+        return DEFAULTS[self.name]
+
+    @property
+    def flag_text(self) -> str:
+        return self.flag or f"--{self.name.replace('_', '-')}"
+
+    def option(self, grid: bool = False) -> Any:
+        """Its typer.Option, as `rethink run` shows it or (`grid`) as `rethink grid` does."""
+        text, panel = self.help, None
+        shown = self.show_default and self.default is not None
+        if grid and self.kind == PROTOCOL:
+            text, panel, shown = f"{text} Default: the preset's.", PROTOCOL_PANEL, False
+        elif grid and self.kind == DATA:
+            panel = FOLDER_PANEL
+        flags = [self.flag] if self.flag else []
+        return typer.Option(
+            *flags, help=text, show_default=shown, envvar=self.envvar, rich_help_panel=panel
+        )
+
+    def parameter(self, grid: bool) -> inspect.Parameter:
+        annotation = Annotated[self.type, self.option(grid)]  # type: ignore[name-defined]
+        kind = inspect.Parameter.KEYWORD_ONLY
+        return inspect.Parameter(self.name, kind, default=self.default, annotation=annotation)
+
+
+SETTINGS = (
+    Setting("steps", int | None, "Training steps (default: 25000, Figure 1a's axis).",
+            show_default=False),
+    Setting("epochs", int | None, "Train whole epochs instead of --steps."),
+    Setting("batch_size", int, "Images per step."),
+    Setting("learning_rate", float | None,
+            "Initial learning rate (default: the model's, 0.1 Inception, 0.01 others).",
+            flag="--lr"),
+    Setting("lr_decay", float, "Learning-rate factor after every epoch."),
+    Setting("momentum", float, "SGD momentum."),
+    Setting("weight_decay", float,
+            "Weight decay L: gradient + L*w on the kernels of --weight-decay-layers "
+            "(penalty L/2*sum w^2; Table 1: 5e-4)."),
+    Setting("weight_decay_layers", DecayLayers,
+            "Which kernels weight decay applies to: all (every conv and dense layer) or "
+            "hidden_dense (the dense layers before the output only, as the TensorFlow CIFAR-10 "
+            "tutorial's AlexNet: --weight-decay 0.004); not the Inceptions, which have none."),
+    Setting("augment", bool, "Random crop + horizontal flip (Table 1's 'random crop')."),
+    Setting("augment_crop", Crop,
+            "window: a random window of the crop's size in the whole image (CIFAR: 28x28 of "
+            "32x32); padded: the image trained on, padded by 4, then cropped."),
+    Setting("train_subset", int | None, "Train on a seeded class-balanced subset of N images."),
+    Setting("test_subset", int | None, "Evaluate on a class-balanced subset of N test images."),
+    Setting("precision", Precision, "Keras dtype policy (the paper: float32)."),
+    Setting("stop_at_fit", bool,
+            "Stop once a full window's training accuracy reaches --fit-threshold."),
+    Setting("fit_threshold", float, "Training accuracy (window mean) that counts as fitted."),
+    Setting("loss_threshold", float, "Training loss (window mean) for 'steps to loss'."),
+    Setting("log_every", int, "A metrics row every N steps, the mean of those N steps."),
+    Setting("eval_train_every", int | None,
+            "Also evaluate the whole training split every K epochs (always at the end)."),
+    Setting("data", str | None, DATA_HELP, DATA, envvar="RETHINK_DATA"),
+    Setting("dataset", DatasetName | None,
+            "The data set: Keras's download of it without --data, else checked against the "
+            "data (default: what --data holds; CIFAR-10 without --data).", DATA),
+    Setting("crop", int | None,
+            "Train on the centre NxN of every image (default: 28 for CIFAR-10 and CIFAR-100, "
+            "the paper's; whole images for other data sets).", DATA),
+    Setting("loop", Loop,
+            "How steps run: keras (fit()), native (JAX/torch: data on the device, several "
+            "steps per dispatch) or auto (native where it exists). Same metrics.", EXECUTION),
+    Setting("steps_per_execution", int | None,
+            "Most steps per dispatch (default: chosen per loop and device). Same metrics.",
+            EXECUTION),
+    Setting("torch_compile", TorchCompile,
+            "torch.compile the native torch step: off, cudagraphs, inductor, aot_eager or auto "
+            "(cudagraphs on a CUDA GPU, else off); falls back to eager if it fails.", EXECUTION),
+)  # fmt: skip
+SETTING = {s.name: s for s in SETTINGS}
+
+
+def _shown(name: str, text: str) -> Any:
+    return typer.Option(help=text, show_default=DEFAULTS.get(name) is not None)
+
+
+# The options other commands take one at a time (run, kernel, construct, bench).
+ModelOption = Annotated[Model | None, typer.Option(help="The model to train.")]
+CorruptionOption = Annotated[
+    Corruption, _shown("corruption", "The randomization of the training set.")
 ]
-DatasetOption = Annotated[
-    DatasetName | None, typer.Option(help=HELP["dataset"], show_default=False)
+Level = Annotated[
+    float | None, _shown("level", "Label-corruption probability p, partial_labels only.")
 ]
-CropOption = Annotated[int | None, typer.Option(help=HELP["crop"], show_default=False)]
+Seed = Annotated[int, _shown("seed", "Seed of the corruption, initialization and data order.")]
+TrainSubset = Annotated[int | None, SETTING["train_subset"].option()]
+TestSubset = Annotated[int | None, SETTING["test_subset"].option()]
+DataOption = Annotated[str | None, SETTING["data"].option()]
+DatasetOption = Annotated[DatasetName | None, SETTING["dataset"].option()]
+CropOption = Annotated[int | None, SETTING["crop"].option()]
+StepsOption = Annotated[int | None, SETTING["steps_per_execution"].option()]

@@ -1,6 +1,6 @@
 """Build Theorem 1's network for a run's training set and measure it: fit, weights, test.
 
-    data = prepare(RunSpec(model="mlp_1x512", corruption="random_labels"), raw)
+    data = prepare(DataSpec(corruption="random_labels"), raw)
     result = measure(data, seed=0)                  # float64 only, pure NumPy
     result = measure(data, seed=0, on_backend=True)  # also the float32 Keras model
 

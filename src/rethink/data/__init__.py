@@ -9,22 +9,25 @@
     x = preprocess(x_small)            # float32, whitened per image
     data = prepare(spec, raw)          # a run's arrays: subset -> randomize -> preprocess
 
-`rethink.spec.datasets` names what a run trains on (`Dataset`: name, classes, image
-shape; CIFAR-10, CIFAR-100, MNIST and Fashion-MNIST are known by name),
-`sources` reads every local form (CIFAR-10's and CIFAR-100's official
-archives, MNIST's npz and IDX files, an image-folder tree of any data set)
-and Keras's download, `cache` keeps decoded arrays by content, `subset`
-draws class-balanced subsets, `randomize` is the paper's six
-randomizations, `preprocess` its preprocessing, and `pipeline` the arrays
-one run trains on (`RunData`), their per-epoch order and random crops. All
-pure NumPy.
+`rethink.spec.datasets` names what a run trains on (`Dataset`: name, classes,
+image shape; CIFAR-10, CIFAR-100, MNIST and Fashion-MNIST are known by name).
+This package's modules, all pure NumPy:
+
+    sources        every local form (CIFAR-10's and CIFAR-100's official archives,
+                   MNIST's npz and IDX files, an image-folder tree of any data set)
+                   and Keras's download: a package, one module per format
+    cache          decoded arrays kept on disk by the source's content
+    subset         class-balanced random subsets
+    randomization  the paper's six randomizations (`randomize`)
+    preprocess     the paper's preprocessing (centre crop, per-image whitening)
+    pipeline       the arrays one run trains on (`RunData`, `prepare`), their
+                   per-epoch order and random crops
 
 `load` returns uint8 images (N, H, W, C), always 4-D channels-last with C 1
-or 3, int64 labels (N,), and the `Dataset` they are (see
-`rethink.data.sources`); local copies are decoded once and cached by
-content (`rethink.data.cache`). `load_cifar10` is `load(source, "cifar10")`'s
-arrays. Importing this package does not import Keras: only a download does,
-when it is used.
+or 3, int64 labels (N,), and the `Dataset` they are (`Loaded`); local copies
+are decoded once and cached by content. `load_cifar10` is
+`load(source, "cifar10")`'s arrays. Importing this package does not import
+Keras: only a download does, when it is used.
 """
 
 from __future__ import annotations

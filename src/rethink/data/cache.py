@@ -34,7 +34,7 @@ from rethink.base.platform import cache_root
 from rethink.data import sources
 from rethink.data.sources import Arrays, Layout
 from rethink.spec import datasets
-from rethink.spec.datasets import Dataset
+from rethink.spec.datasets import DataError, Dataset
 
 # Bump when decoding or the file's content changes, so old caches are not reused
 # (v1: CIFAR-10 arrays only; v2: any shape, with the data set's name and classes).
@@ -70,7 +70,7 @@ def layout_digest(layout: Layout) -> str:
             with layout.root.open("rb") as f:
                 return hashlib.file_digest(f, "sha256").hexdigest()
         except OSError as e:
-            raise sources.DataError(f"{layout.root}: cannot read ({e.strerror or e})") from e
+            raise DataError(f"{layout.root}: cannot read ({e.strerror or e})") from e
     digest = hashlib.sha256()
     for name in layout.files:
         data = sources.read_bytes(layout.root, name)
@@ -114,7 +114,7 @@ def write(path: Path, arrays: Arrays, found: Dataset, label: str = "") -> None:
     """Save arrays and their data set so readers see a whole file or none (tmp
     file + os.replace); `label` is the source's (`Layout.label`)."""
     (x_train, y_train), (x_test, y_test) = arrays
-    name, classes, source = (
+    name, classes, stored_label = (
         np.array(found.name),
         np.array(found.classes, dtype=str),
         np.array(label),
@@ -130,6 +130,6 @@ def write(path: Path, arrays: Arrays, found: Dataset, label: str = "") -> None:
             y_test=y_test,
             name=name,
             classes=classes,
-            label=source,
+            label=stored_label,
         ),
     )

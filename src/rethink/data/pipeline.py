@@ -13,10 +13,15 @@ asks for one), whitened. Random crop (`spec.augment`) comes in two modes
 whole image (CIFAR: offsets 0..4; the centre, offset 2, is what evaluation
 sees) and whitens it, so it needs the images before preprocessing
 (`RunData.x_train_raw`) and a crop smaller than the image; "padded"
-zero-pads the preprocessed image by 4 and crops it back to its size
-(offsets 0..8). Either then flips half the images horizontally. The
-functions here are the NumPy reference; the native steppers do the same on
-the device from the same draws.
+zero-pads the preprocessed image by PAD = 4 and crops it back to its size
+(offsets 0..8). Either then flips half the images horizontally.
+
+The functions here are the reference, and the one description of a random
+crop: position i of an epoch's order is cut at rows dy[i].. and columns
+dx[i].. (`Crops`, drawn once per epoch by `crop_draws`), mirrored left to
+right where flip[i], then, for "window", whitened as `preprocess.whiten` does
+it. The native steppers do the same on the device from the same draws
+(`rethink.train.steppers.augmentation`, tested against these).
 
 Everything random here is drawn from a `np.random.Generator` seeded by the
 spec, never from global state, so the same spec gives the same corruption,
@@ -31,6 +36,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from rethink.spec.datasets import KNOWN, PAPER_CROP, DataError
+
 if TYPE_CHECKING:
     from rethink.spec import DataSpec
     from rethink.spec.datasets import Dataset
@@ -38,11 +45,9 @@ if TYPE_CHECKING:
 # Stream tags keep the generators for different purposes independent.
 _ORDER, _AUGMENT = 1, 2
 
-CROP = 28  # the side of a CIFAR image trained on (the paper's centre crop)
-RAW = 32  # the side of a CIFAR image
 PAD = 4  # "padded" crops: zeros on every side of the image trained on
 # The largest crop offset of each mode on CIFAR: a window slides over 32 - 28 pixels.
-MAX_OFFSET = {"window": RAW - CROP, "padded": 2 * PAD}
+MAX_OFFSET = {"window": KNOWN["cifar10"].shape[0] - PAPER_CROP, "padded": 2 * PAD}
 
 Raw = tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]
 
@@ -76,9 +81,9 @@ class RunData:
 class Crops:
     """One epoch's random crops, aligned with the positions of its order.
 
-    Position i of the epoch's order is cropped at rows dy[i]..dy[i]+27 and
-    columns dx[i]..dx[i]+27 (of the 32x32 image, or of the 36x36 padded one),
-    then mirrored left to right where flip[i].
+    Position i of the epoch's order is cropped at rows dy[i]..dy[i]+h-1 and
+    columns dx[i]..dx[i]+w-1 (CIFAR: 28x28 of the 32x32 image, or of the 36x36
+    padded one), then mirrored left to right where flip[i].
     """
 
     dy: np.ndarray  # int32 (n,)
@@ -98,12 +103,11 @@ def prepare(spec: DataSpec, raw: Raw, dataset: Dataset | None = None) -> RunData
     """
     from rethink.data import preprocess, subset
     from rethink.data.randomization import randomize
-    from rethink.spec.datasets import KNOWN
 
     dataset = KNOWN["cifar10"] if dataset is None else dataset
     side = dataset.crop(spec.crop)
     (x_train, y_train), (x_test, y_test) = raw
-    check_window(spec, dataset.shape, side)
+    check_window_crop(spec, dataset.shape, side)
     if spec.train_subset is not None:
         if spec.train_subset > len(x_train):
             raise ValueError(
@@ -123,22 +127,20 @@ def prepare(spec: DataSpec, raw: Raw, dataset: Dataset | None = None) -> RunData
         seed=spec.seed,
         num_classes=dataset.num_classes,
     )
-    window = spec.augment and spec.augment_crop == "window"
+    keep_raw = spec.augment and spec.augment_crop == "window"
     return RunData(
         x_train=preprocess(x_train, side),
         y_train=np.asarray(y_train, dtype=np.int32),
         x_test=preprocess(x_test, side),
         y_test=np.asarray(y_test, dtype=np.int32),
-        x_train_raw=np.ascontiguousarray(x_train, dtype=np.uint8) if window else None,
+        x_train_raw=np.ascontiguousarray(x_train, dtype=np.uint8) if keep_raw else None,
         num_classes=dataset.num_classes,
     )
 
 
-def check_window(spec: DataSpec, shape: tuple[int, ...], side: int | None) -> None:
+def check_window_crop(spec: DataSpec, shape: tuple[int, ...], side: int | None) -> None:
     """DataError unless the "window" random crop (when asked for) has room to move:
     a crop smaller than the images (CIFAR: 28 of 32)."""
-    from rethink.spec.datasets import DataError
-
     if not (spec.augment and spec.augment_crop == "window"):
         return
     h, w = int(shape[0]), int(shape[1])
@@ -203,7 +205,9 @@ def _crop(x: np.ndarray, crops: Crops, size: tuple[int, int]) -> np.ndarray:
     return np.asarray(x[np.arange(n)[:, None, None], rows[:, :, None], cols[:, None, :]])
 
 
-def window_crop(raw: np.ndarray, crops: Crops, size: tuple[int, int] = (CROP, CROP)) -> np.ndarray:
+def random_window_crop(
+    raw: np.ndarray, crops: Crops, size: tuple[int, int] = (PAPER_CROP, PAPER_CROP)
+) -> np.ndarray:
     """uint8 images (n, H, W, C), in the crops' order -> whitened float32 windows
     (n, size[0], size[1], C); CIFAR: (n, 32, 32, 3) -> (n, 28, 28, 3).
 
@@ -219,7 +223,7 @@ def window_crop(raw: np.ndarray, crops: Crops, size: tuple[int, int] = (CROP, CR
     return whiten(_crop(raw, crops, size))
 
 
-def padded_crop(x: np.ndarray, crops: Crops) -> np.ndarray:
+def random_padded_crop(x: np.ndarray, crops: Crops) -> np.ndarray:
     """Preprocessed images (n, h, w, C), in the crops' order, zero-padded by PAD
     and cropped back to h x w; zero is each image's mean after whitening."""
     if x.ndim != 4:
@@ -253,5 +257,5 @@ def augmented_images(spec: DataSpec, data: RunData, order: np.ndarray, epoch: in
     crops = epoch_crops(spec, data, epoch, len(order))
     images = crop_source(data, spec.augment_crop)[order]
     if spec.augment_crop == "window":
-        return window_crop(images, crops, data.x_train.shape[1:3])
-    return padded_crop(images, crops)
+        return random_window_crop(images, crops, data.x_train.shape[1:3])
+    return random_padded_crop(images, crops)

@@ -17,11 +17,12 @@ from __future__ import annotations
 
 import numpy as np
 
-CROP = 28
+from rethink.spec.datasets import PAPER_CROP
+
 _CHUNK = 1024  # images per step: bounds the float64 temporaries to ~20 MB each
 
 
-def preprocess(x: np.ndarray, crop: int | None = CROP) -> np.ndarray:
+def preprocess(x: np.ndarray, crop: int | None = PAPER_CROP) -> np.ndarray:
     """Pixels on the 0..255 scale (N, H, W, C) -> whitened float32 (N, crop, crop, C),
     the centre crop x crop window (the default: 28x28 of CIFAR's 32x32), or the
     whole (N, H, W, C) image with `crop=None`."""
@@ -43,9 +44,9 @@ def whiten(pixels: np.ndarray) -> np.ndarray:
     """Images (N, H, W, C) on the 0..255 scale -> float32, each standardized.
 
     `per_image_standardization` of `pixels / 255`: subtract the image's mean,
-    divide by `max(std, 1/sqrt(H*W*C))`. The one definition for `preprocess`
-    and random crops (`rethink.data.pipeline`); the native steppers do the same on
-    the device.
+    divide by `max(std, 1/sqrt(H*W*C))`. The one NumPy definition, for
+    `preprocess` and random crops (`rethink.data.pipeline`); the native steppers
+    do the same on the device (`rethink.train.steppers.augmentation`).
     """
     pixels = np.asarray(pixels)
     out = np.empty(pixels.shape, dtype=np.float32)

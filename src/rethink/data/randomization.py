@@ -1,4 +1,4 @@
-"""The paper's randomizations of CIFAR-10 (Zhang et al. 2017, section 2.1), in NumPy.
+"""The paper's randomizations of a data set (Zhang et al. 2017, section 2.1), in NumPy.
 
 Pure NumPy, no Keras. The corruption is drawn once from `seed` and is a pure
 function of (data, corruption, level, seed), so a run can redraw exactly the
@@ -7,8 +7,10 @@ same corrupted data set at any time:
     x_tr, y_tr, x_te, y_te = randomize(x_tr, y_tr, x_te, y_te, "shuffled_pixels", seed=3)
 
 Images are uint8 arrays (N, H, W, C) (CIFAR-10: 32x32x3), labels integer
-arrays (N,) or (N, 1). Outputs are new arrays of the same dtype and shape; the
-inputs are never modified. Label corruptions change the training labels only
+arrays (N,) or (N, 1) in 0..num_classes-1, where `num_classes` is the data
+set's class count (`Dataset.num_classes`; CIFAR-10's 10, the paper's, unless
+given). Outputs are new arrays of the same dtype and shape; the inputs are
+never modified. Label corruptions change the training labels only
 (test labels stay true, so test error measures generalization); pixel
 corruptions transform training and test images alike.
 """
@@ -21,8 +23,11 @@ from collections.abc import Callable
 import numpy as np
 
 from rethink.spec import CORRUPTIONS
+from rethink.spec.datasets import DEFAULT, KNOWN
 
 CORRUPTION_NAMES: tuple[str, ...] = CORRUPTIONS
+# The class count when none is given: the default data set's (CIFAR-10, 10).
+DEFAULT_CLASSES = KNOWN[DEFAULT].num_classes
 
 # Pixel corruptions work on this many images at a time, to bound the memory of
 # the per-image permutation indices and of the float noise.
@@ -41,7 +46,7 @@ def randomize(
     corruption: str,
     level: float = 1.0,
     seed: int = 0,
-    num_classes: int = 10,
+    num_classes: int = DEFAULT_CLASSES,
 ) -> Randomized:
     """Return (x_train, y_train, x_test, y_test) with `corruption` applied.
 
@@ -49,7 +54,8 @@ def randomize(
       - true_labels: unchanged copies.
       - partial_labels: independently with probability `level`, a training
         label is replaced by a uniformly random class out of `num_classes`
-        (which may equal the old one, so about level * 9/10 labels change).
+        (which may equal the old one, so about level * (1 - 1/num_classes)
+        of the labels change: level * 9/10 for CIFAR-10).
         For one seed the corrupted sets are nested: every label replaced at
         level p is also replaced at any level above p.
       - random_labels: every training label replaced (level 1; `level` ignored).
@@ -111,7 +117,7 @@ def randomize(
 
 
 def corrupt_labels(
-    y: np.ndarray, level: float, rng: np.random.Generator, num_classes: int = 10
+    y: np.ndarray, level: float, rng: np.random.Generator, num_classes: int = DEFAULT_CLASSES
 ) -> np.ndarray:
     """A copy of `y` where each label, with probability `level`, is a uniform random class.
 

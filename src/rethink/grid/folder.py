@@ -16,6 +16,8 @@ checkpoints. Bad input raises `GridFolderError` (one line, nothing created).
 
 from __future__ import annotations
 
+import os
+import re
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -23,28 +25,18 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from rethink.base.lock import LOCK_FILE, FolderLock, LockError
-from rethink.grid.executor import (
-    Executor,
-    GridState,
-    Launcher,
-    LocalLauncher,
-    Reporter,
-    WorkerCommand,
-    exit_code,
-    rethink_worker,
-)
-from rethink.grid.spec import (
-    GridError,
-    GridSpec,
+from rethink.grid.executor import Executor, Reporter
+from rethink.grid.launch import Launcher, LocalLauncher, WorkerCommand, rethink_worker
+from rethink.grid.record import (
     difference,
-    expand,
     grid_of,
     is_compact,
-    next_output_dir,
     read_record,
     record,
     write_record,
 )
+from rethink.grid.spec import GridError, GridSpec, expand
+from rethink.grid.state import GridState, exit_code
 from rethink.spec import RunSpec
 
 if TYPE_CHECKING:
@@ -103,6 +95,17 @@ def check_same(folder: Path | None, rec: dict[str, Any], specs: Sequence[RunSpec
             f"{folder} holds a different grid ({diff}); continue it with "
             f"rethink grid --resume {folder}, or choose another --out"
         )
+
+
+def next_output_dir(parent: Path) -> Path:
+    """`parent/output_N` with N one more than the highest existing (output_1 if none)."""
+    numbers = [0]
+    if parent.is_dir():
+        for p in parent.iterdir():
+            m = re.fullmatch(r"output_(\d+)", p.name)
+            if m:
+                numbers.append(int(m.group(1)))
+    return parent / f"output_{max(numbers) + 1}"
 
 
 def make_folder(folder: Path | None) -> Path:
@@ -194,59 +197,36 @@ def run_grid(
             # shipping files back never sends it (the executor removes it here too).
             "RETHINK_KEEP_CHECKPOINT": "0" if compact else "1",
         }
-        described = dataset.describe() if dataset is not None else ""
-        state = _execute(
+        launcher, n = _launcher(cluster, jobs, gpus, worker, env)
+        state = Executor(
             folder,
             specs,
-            backend,
-            jobs,
-            tuple(gpus),
-            cluster,
-            worker,
-            reporter,
-            env,
-            described,
-            compact,
-        )
+            backend=backend,
+            jobs=n,
+            gpus=gpus,
+            launcher=launcher,
+            reporter=reporter,
+            dataset=dataset.describe() if dataset is not None else "",
+            compact=compact,
+        ).run()
     finally:
         lock.release()
     return GridResult(folder, state, exit_code(state))
 
 
-def _execute(
-    folder: Path,
-    specs: list[RunSpec],
-    backend: str,
-    jobs: int | None,
-    gpus: tuple[str, ...],
+def _launcher(
     cluster: Cluster | None,
+    jobs: int | None,
+    gpus: Sequence[str],
     worker: WorkerCommand,
-    reporter: Reporter | None,
     env: dict[str, str],
-    dataset: str = "",
-    compact: bool = False,
-) -> GridState:
+) -> tuple[Launcher, int]:
+    """What starts the attempts, and how many runs train at once."""
     if cluster is None:
-        import os
+        return LocalLauncher(worker, env), jobs or auto_jobs(gpus, os.cpu_count() or 1)
+    from rethink.grid.ray.launcher import RayLauncher
 
-        n = jobs or auto_jobs(gpus, os.cpu_count() or 1)
-        launcher: Launcher = LocalLauncher(worker, env)
-    else:
-        from rethink.grid.ray.cluster import RayLauncher
-
-        n = max(1, cluster.capacity)
-        launcher = RayLauncher(cluster, worker=worker, in_flight=jobs, env=env)
-    return Executor(
-        folder,
-        specs,
-        backend=backend,
-        jobs=n,
-        gpus=gpus,
-        launcher=launcher,
-        reporter=reporter,
-        dataset=dataset,
-        compact=compact,
-    ).run()
+    return RayLauncher(cluster, worker=worker, in_flight=jobs, env=env), max(1, cluster.capacity)
 
 
 __all__ = [
@@ -255,6 +235,7 @@ __all__ = [
     "auto_jobs",
     "check_same",
     "make_folder",
+    "next_output_dir",
     "run_grid",
     "stored_record",
 ]

@@ -2,13 +2,14 @@
 
     reporter = reporter_for(console)          # LiveReporter on a terminal, else PlainReporter
     Executor(..., reporter=reporter).run()    # it calls start/update/run_started/...
-    console.print(summary(state))
+    print_table(console, summary(state))      # rethink.base.console
 
 `render(state, now)` and `summary(state)` only read a `GridState` (see
-`rethink.grid.executor`) and return Rich renderables, so they are tested through a
-captured `Console(width=..., record=True)`. Without a terminal (CI, `> log`)
-`PlainReporter` prints one line when a run starts or ends and a status line at
-most every `every_s` seconds.
+`rethink.grid.state`) and return Rich renderables, so they are tested through a
+captured `Console(width=..., record=True)`. Without a terminal (CI, `> log`;
+`rethink.base.console.interactive` decides) `PlainReporter` prints one plain
+line when a run starts or ends and a status line at most every `every_s`
+seconds, with each running run's step, latest training loss and accuracy.
 
 Two kinds of numbers, named apart everywhere: "loss" and "train acc" are
 training-mode means of the batches as trained (the last full window once a run
@@ -32,9 +33,11 @@ from rich.progress_bar import ProgressBar
 from rich.table import Table
 from rich.text import Text
 
+from rethink.base.console import Throttle, interactive, say
 from rethink.base.text import duration
-from rethink.grid.executor import GridState, Reporter, RunState
-from rethink.models import BATCH_NORM_SETTLED_STEPS, batch_norm_settled
+from rethink.grid.executor import Reporter
+from rethink.grid.state import GridState, RunState
+from rethink.spec.architectures import BATCH_NORM_SETTLED_STEPS, batch_norm_settled
 from rethink.train.outcome import Status
 
 STYLES = {
@@ -266,10 +269,12 @@ def finished_line(state: GridState, run: RunState) -> str:
 
 
 def status_line(state: GridState, now: float) -> str:
-    """The periodic plain status: grid counts and each running run's step and running
-    training loss (the live table's "loss")."""
+    """The periodic plain status: grid counts and each running run's step and latest
+    training loss and accuracy (the live table's "loss" and "train acc")."""
     running = [
-        f"{r.run_id} {r.step}/{r.total_steps} loss {_num(r.window_value('train_loss'), '.4f') or '?'}"
+        f"{r.run_id} {r.step}/{r.total_steps} "
+        f"loss {_num(r.window_value('train_loss'), '.4f') or '?'} "
+        f"train acc {_num(r.window_value('train_acc'), '.3f') or '?'}"
         for r in state.runs
         if r.status == Status.RUNNING
     ]
@@ -282,12 +287,11 @@ class PlainReporter(Reporter):
 
     def __init__(self, console: Console, every_s: float = 30.0) -> None:
         self.console = console
-        self.every_s = every_s
-        self._last = 0.0
+        self.status_every = Throttle(every_s)
         self._told_stop = False
 
     def _print(self, line: str) -> None:
-        self.console.print(line, markup=False, highlight=False, soft_wrap=True)
+        say(self.console, line)
 
     def start(self, state: GridState) -> None:
         before = state.count(Status.COMPLETED, Status.DIVERGED)
@@ -297,7 +301,7 @@ class PlainReporter(Reporter):
             f"grid {state.grid_dir}: {len(state.runs)} runs, {before} finished before, "
             f"{todo} to train; backend {state.backend}, {state.jobs} at a time{data}"
         )
-        self._last = time.monotonic()
+        self.status_every.due(force=True)  # the first status line: `every_s` from now
 
     def update(self, state: GridState) -> None:
         if state.interrupted and not self._told_stop:
@@ -306,8 +310,7 @@ class PlainReporter(Reporter):
                 f"stopping: asking {state.count(Status.RUNNING)} running run(s) to stop at their "
                 "next step (Ctrl-C again to kill them)"
             )
-        if time.monotonic() - self._last >= self.every_s:
-            self._last = time.monotonic()
+        if self.status_every.due():
             self._print(status_line(state, time.time()))
 
     def run_started(self, state: GridState, run: RunState) -> None:
@@ -316,9 +319,6 @@ class PlainReporter(Reporter):
 
     def run_finished(self, state: GridState, run: RunState) -> None:
         self._print(finished_line(state, run))
-
-    def stop(self, state: GridState) -> None:
-        return None
 
 
 class LiveReporter(Reporter):
@@ -359,4 +359,4 @@ class LiveReporter(Reporter):
 
 def reporter_for(console: Console) -> LiveReporter | PlainReporter:
     """The live table on a terminal, plain lines otherwise."""
-    return LiveReporter(console) if console.is_terminal else PlainReporter(console)
+    return LiveReporter(console) if interactive(console) else PlainReporter(console)

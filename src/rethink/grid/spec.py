@@ -1,43 +1,29 @@
-"""What a grid is: a frozen `GridSpec`, its presets, its expansion into runs, grid.json.
+"""What a grid is: a frozen `GridSpec`, a selection from it, its expansion into runs.
 
 Pure Python, importable without Keras:
 
-    grid = PRESETS["smoke"]                       # 5 models x 5 randomizations
-    grid = select(grid, models=("mlp_1x512",), overrides={"steps": 100})
+    from rethink.grid.presets import PRESETS
+    grid = select(PRESETS["smoke"], models=("mlp_1x512",), overrides={"steps": 100})
     specs = expand(grid)                          # RunSpecs, model-major, ids unique
 
 A grid is models x randomizations (x partial-label levels) x variants x seeds.
 A *variant* is a set of training overrides that applies to some models and
 randomizations only; Table 1 (each model with and without weight decay and
 random crop, plus random labels) is the one preset that needs more than one.
-
-The grid folder stores `grid.json` (preset, selection, base settings, backend,
-creation time, run ids) so the folder alone says what it holds, and so
-`rethink grid --resume DIR` can continue it.
+The named grids are `rethink.grid.presets`; grid.json, which stores a grid in
+its folder, is `rethink.grid.record`.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import math
-import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
-from rethink.models import MODELS
-from rethink.run.folder import read_json, write_json
 from rethink.spec import CORRUPTIONS, RunSpec, SpecError
-
-GRID_JSON = "grid.json"
-GRID_FORMAT = 1
-
-# Figure 1a's five randomizations (partial labels is a sweep of its own).
-PAPER_CORRUPTIONS = ("true_labels", "random_labels", "shuffled_pixels", "random_pixels", "gaussian")
-FIG1B_LEVELS = (0.0, 0.2, 0.4, 0.6, 0.8, 1.0)
-TABLE1_WEIGHT_DECAY = 5e-4  # the paper gives no value; see paper.md
+from rethink.spec.architectures import MODELS
 
 # RunSpec fields that identify a run within a grid; everything else is "base".
 _RUN_AXES = ("model", "corruption", "level", "seed")
@@ -162,69 +148,6 @@ def _level(value: Any) -> float:
     return float(value)
 
 
-PRESETS: dict[str, GridSpec] = {
-    # Figure 1a and the paper's protocol: 5 models x 5 randomizations, RunSpec defaults.
-    "paper": GridSpec(models=MODELS, corruptions=PAPER_CORRUPTIONS),
-    # The same 25 runs, tiny: a first try on a 2-core CPU and CI. About 5 minutes
-    # with --jobs 2 on 2 cores (JAX), most of it the 10 Inception runs; 40 steps
-    # cross one epoch end (31 steps), so each run also writes a checkpoint.
-    "smoke": GridSpec(
-        models=MODELS,
-        corruptions=PAPER_CORRUPTIONS,
-        base={
-            "steps": 40,
-            "batch_size": 16,
-            "log_every": 10,
-            "train_subset": 500,
-            "test_subset": 250,
-        },
-    ),
-    # Figure 1b/1c: time to overfit and test error against label-corruption level.
-    "fig1b": GridSpec(
-        models=("inception", "alexnet", "mlp_1x512"),
-        corruptions=("partial_labels",),
-        levels=FIG1B_LEVELS,
-        base={"stop_at_fit": True},
-    ),
-    # Table 1's rows. Weight decay is in the base, so --weight-decay changes it;
-    # the variants without it set it to 0. Random crop only for the conv nets
-    # that have it in the table; random labels without either.
-    "table1": GridSpec(
-        models=MODELS,
-        corruptions=("true_labels", "random_labels"),
-        base={"weight_decay": TABLE1_WEIGHT_DECAY},
-        variants=(
-            Variant({"augment": True}, ("inception", "alexnet"), ("true_labels",)),
-            Variant(
-                {"augment": True, "weight_decay": 0.0}, ("inception", "alexnet"), ("true_labels",)
-            ),
-            Variant({}, None, ("true_labels",)),
-            Variant({"weight_decay": 0.0}),
-        ),
-    ),
-    # Figure 2(b) (section 3.1): Inception with and without BatchNorm on the true
-    # labels, no weight decay, no augmentation, the paper's protocol.
-    "fig2": GridSpec(models=("inception", "inception_no_bn"), corruptions=("true_labels",)),
-    # Section 3: regularizers do not stop memorization. Random labels with weight
-    # decay (in the base, so --weight-decay changes it): Inception and the MLPs
-    # still fit them, AlexNet fails to converge.
-    "regularized": GridSpec(
-        models=("inception", "alexnet", "mlp_1x512", "mlp_3x512"),
-        corruptions=("random_labels",),
-        base={"weight_decay": TABLE1_WEIGHT_DECAY},
-    ),
-}
-
-PRESET_HELP = {
-    "paper": "5 models x 5 randomizations, the paper's full protocol (25 runs)",
-    "smoke": "the same 25 runs on 500 images for 40 steps: minutes on a CPU",
-    "fig1b": "Inception, AlexNet, MLP 1x512 x label-corruption levels 0..1, stop at fit",
-    "table1": "Table 1: each model with/without weight decay and random crop, + random labels",
-    "fig2": "Figure 2(b): Inception with and without BatchNorm on true labels (2 runs)",
-    "regularized": "section 3: random labels with weight decay, Inception, AlexNet, both MLPs",
-}
-
-
 def select(
     grid: GridSpec,
     *,
@@ -337,83 +260,3 @@ def expand(grid: GridSpec) -> list[RunSpec]:
             )
         seen[spec.run_id] = spec
     return specs
-
-
-# ---- the grid folder -------------------------------------------------------------
-
-
-def record(
-    grid: GridSpec,
-    specs: Sequence[RunSpec],
-    *,
-    preset: str,
-    backend: str,
-    argv: Sequence[str] = (),
-    compact: bool = False,
-) -> dict[str, Any]:
-    """grid.json's content: what the folder holds and how it was made.
-
-    `compact`: each finished run's checkpoint and model are removed (`rethink grid
-    --compact`); stored so that a resumed grid keeps doing it (absent: off)."""
-    return {
-        "format": GRID_FORMAT,
-        "preset": preset,
-        "grid": grid.to_dict(),
-        "backend": backend,
-        "created": datetime.now(UTC).isoformat(timespec="seconds"),
-        "command": list(argv),
-        "runs": [s.run_id for s in specs],
-        "compact": compact,
-    }
-
-
-def is_compact(rec: Mapping[str, Any]) -> bool:
-    """Whether a grid.json record asks for a compact grid (older records: no)."""
-    return rec.get("compact") is True
-
-
-def write_record(folder: Path, rec: Mapping[str, Any]) -> None:
-    write_json(folder / GRID_JSON, dict(rec))
-
-
-def read_record(folder: Path) -> dict[str, Any] | None:
-    """grid.json of `folder`, or None if there is none (or it is unreadable)."""
-    return read_json(folder / GRID_JSON)
-
-
-def grid_of(rec: Mapping[str, Any]) -> GridSpec:
-    """The GridSpec stored in a grid.json record (GridError if it is not one)."""
-    if not isinstance(rec.get("grid"), dict):
-        raise GridError("grid.json holds no grid description")
-    return GridSpec.from_dict(rec["grid"])
-
-
-def difference(old: Sequence[RunSpec], new: Sequence[RunSpec]) -> str | None:
-    """How two grids' runs differ, in a few words; None if they are the same runs."""
-    old_ids, new_ids = [s.run_id for s in old], [s.run_id for s in new]
-    if old_ids != new_ids:
-        added = [i for i in new_ids if i not in old_ids]
-        missing = [i for i in old_ids if i not in new_ids]
-        parts = []
-        if added:
-            parts.append(f"{len(added)} run(s) it does not hold (e.g. {added[0]})")
-        if missing:
-            parts.append(f"{len(missing)} of its runs left out (e.g. {missing[0]})")
-        return "; ".join(parts) or "the runs are in another order"
-    for a, b in zip(old, new, strict=True):
-        da, db = a.to_dict(), b.to_dict()
-        for key in da:
-            if da[key] != db.get(key):
-                return f"{a.run_id}: {key} {da[key]!r} there, {db.get(key)!r} here"
-    return None
-
-
-def next_output_dir(parent: Path) -> Path:
-    """`parent/output_N` with N one more than the highest existing (output_1 if none)."""
-    numbers = [0]
-    if parent.is_dir():
-        for p in parent.iterdir():
-            m = re.fullmatch(r"output_(\d+)", p.name)
-            if m:
-                numbers.append(int(m.group(1)))
-    return parent / f"output_{max(numbers) + 1}"

@@ -1,24 +1,36 @@
 """What the backend's device offers the solve: float64, a GPU, and free memory.
 
+    enable_float64("jax", "float64")       # before JAX starts: its x64 on
     dtype, note = solve_dtype("float64")   # ("float32", "JAX without x64 ...") on plain JAX
     accelerated()                          # True on a GPU
     available_memory()                     # (bytes, "GPU" or "host")
 
 Keras itself truncates float64 to float32 on JAX unless JAX started with
-x64 enabled (`JAX_ENABLE_X64=1` before jax is imported; `rethink kernel`
-sets it), so the dtype is probed, not assumed. The GPU and its memory are
-asked of the framework behind an explicit backend check (JAX: the first
-device's memory_stats; torch: cuda.mem_get_info; TensorFlow: no portable
-query, so the host's memory is used and the GPU's is not checked).
+x64 enabled (`JAX_ENABLE_X64=1` before jax is imported: `enable_float64`,
+which `rethink kernel` calls), so the dtype is probed, not assumed. The GPU
+and its memory are asked of the framework behind an explicit backend check
+(JAX: the first device's memory_stats; torch: cuda.mem_get_info; TensorFlow:
+no portable query, so the host's memory is used and the GPU's is not checked).
 Host memory is MemAvailable of /proc/meminfo, else the physical pages.
 """
 
 from __future__ import annotations
 
+import os
+import sys
 import warnings
 
 from rethink.base.frameworks import free_device_memory, on_cpu
 from rethink.base.platform import host_memory
+
+
+def enable_float64(backend: str, dtype: str) -> None:
+    """Turn on JAX's float64 for a float64 solve, if JAX has not started yet.
+
+    JAX reads JAX_ENABLE_X64 once, when it is imported; a value already set is kept.
+    """
+    if backend == "jax" and dtype == "float64" and "jax" not in sys.modules:
+        os.environ.setdefault("JAX_ENABLE_X64", "1")
 
 
 def solve_dtype(requested: str) -> tuple[str, str | None]:

@@ -20,7 +20,7 @@ from rethink.base.atomic import write_atomically
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
-    from rethink.kernel.experiment import KernelReport
+    from rethink.kernel.report import KernelReport
 
 FORMATS = ("png", "pdf")
 
@@ -45,8 +45,7 @@ def norm_figure(report: KernelReport) -> Figure:
     err_ax.set_ylim(-0.02, 1.0)
     err_ax.legend(loc="center right", frameon=False)
     what = "Gaussian kernel" if report.settings["kernel"] == "gaussian" else "random features"
-    name = report.dataset.get("name", "cifar10")
-    fig.suptitle(f"{what}, {name}, n = {report.n_train}, {report.dtype}", fontsize=9)
+    fig.suptitle(f"{what}, {report.dataset_name}, n = {report.n_train}, {report.dtype}", fontsize=9)
     return fig
 
 

@@ -4,7 +4,7 @@
     copy.runs, copy.unfinished, copy.size     # run folders copied, those not finished, bytes
 
 Takes a run folder, a grid folder or a folder of grids (as
-`rethink.results.summary.run_dirs` finds them) and keeps, in the same layout,
+`rethink.results.loading.run_dirs` finds them) and keeps, in the same layout,
 each grid's grid.json and each run's spec.json, env.json, result.json and
 metrics.csv, byte for byte: about 30 KB for a paper-length run. Checkpoints,
 saved models, progress.json, worker logs, figures and TensorBoard files stay
@@ -24,11 +24,11 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from rethink.results.summary import run_dirs
+from rethink.results.loading import run_dirs
 from rethink.run.folder import ENV, METRICS, RESULT, SPEC, RunDir
 from rethink.train.outcome import Status
 
-GRID_JSON = "grid.json"  # rethink.grid.spec.GRID_JSON (results reads grids, never imports them)
+GRID_JSON = "grid.json"  # rethink.grid.record.GRID_JSON (results reads grids, never imports them)
 RUN_FILES = (SPEC, ENV, RESULT, METRICS)  # what rethink.results reads of a run folder
 
 

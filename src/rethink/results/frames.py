@@ -7,13 +7,13 @@
         index="step", columns="model", values="train_loss")
     runs = runs_frame(["results/part1", "results/part3"], prefer="newer")  # one set
 
-Both read only the run folders (`rethink.results.summary.load_grid`), so a
+Both read only the run folders (`rethink.results.loading.load_grid`), so a
 grid still training, a crashed one, or one trained on other machines loads
 the same. Column names are those of spec.json, result.json and metrics.csv;
 `run_id` ties the two frames together. `dataset` names the data set a run
 trained on (CIFAR-10 for folders that record none); `runs_frame` adds its
 `num_classes` and `chance_error` (1 - 1/classes). Several folders load as one
-set (`rethink.results.summary.load_grids`, `prefer` for a run in two of them);
+set (`rethink.results.loading.load_grids`, `prefer` for a run in two of them);
 `source` names the folder each run was found under.
 """
 
@@ -24,7 +24,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from rethink.results.summary import Grid, RunSummary, load_grids
+from rethink.results.loading import Grid, load_grids
+from rethink.results.summary import RunSummary
 
 if TYPE_CHECKING:
     import pandas as pd

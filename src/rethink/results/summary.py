@@ -1,48 +1,44 @@
-"""One run folder as numbers: a `RunSummary` per run and its loss curve.
+"""One run folder as numbers: a `RunSummary` of its settings and outcome.
 
-    grid = load_grid(Path("output_3"))      # run folders -> Run (summary + loss curve)
-    grid = load_grids(["results/part1", "results/part3"], prefer="newer")  # one set
+    summary = summarize(RunDir(path), spec)        # spec.json, metrics.csv, result.json, env.json
+    summary.final_train_acc, summary.steps_to_fit  # numbers are None where unknown, never NaN
+    summary.chance_error                           # 1 - 1/classes of the data set it trained on
 
-Reads only the run folders (spec.json, metrics.csv, result.json, env.json), so
-finished, partial (no result.json: status "incomplete"), diverged and crashed
-runs, and runs from other machines, all summarize. Pure Python/NumPy; no Keras.
+Reads only the run folder, so finished, partial (no result.json: status
+"incomplete"), diverged and crashed runs, and runs from other machines, all
+summarize: result.json's number where it has one, else the number recomputed
+from metrics.csv (full `log_every` windows only, `rethink.train.windows`).
+Reading whole folders, or several (`load_grid`, `load_grids`), is
+`rethink.results.loading`. Pure Python/NumPy; no Keras.
 
 Each run knows its data set (`run_dataset`: env.json's "dataset", else
 spec.json's data set name, else CIFAR-10 for folders written before runs
-recorded one), and with it its chance level: test error 1 - 1/classes,
-loss ln(classes).
-
-Results made in parts on different machines live in several folders;
-`load_grids` reads them as one `Grid`. Each run remembers the folder it was
-found under (`RunSummary.source`) and the machine that ran it (env.json's
-host, device, backend, start time, rethink commit, data digest). The same
-run (`run_identity`: the same spec apart from the data's path and `extra`)
-in two folders is a `DuplicateRunError` unless `prefer` says which copy to
-keep: "first" (the folder given first) or "newer" (a finished run before an
-unfinished one, then the later env.json "started"); the copies left out are
-the grid's `dropped`.
+recorded one), and with it its chance level (test error 1 - 1/classes, loss
+ln(classes)) and its splits' sizes (`RunSummary.split_sizes`: env.json's
+"data_images", else the named data set's).
 """
 
 from __future__ import annotations
 
-import json
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from rethink.run.folder import SPEC, RunDir, find_runs, read_json
-from rethink.spec import RunSpec, randomization_label
+from rethink.base.text import as_number, percent
+from rethink.run.folder import RunDir, read_json
+from rethink.spec import CORRUPTIONS, DataSpec, RunSpec, TrainingSpec, randomization_label
 from rethink.spec.datasets import DEFAULT, KNOWN, Dataset
 from rethink.train import windows
 
 INCOMPLETE = "incomplete"  # no result.json: still running, or killed without one
 CIFAR10 = KNOWN[DEFAULT]  # the data set of folders that record none (written before others)
 START_FRACTION = 0.9  # "the loss has started to drop": first row below this x chance loss
-PREFER = ("first", "newer")  # load_grids(prefer=...): which copy of a run in two folders to keep
+WINDOW_MARK = "(w)"  # a training accuracy that is the window mean, not an evaluation
+
+Rows = Sequence[dict[str, float | None]]
 
 
 def chance_loss(num_classes: int) -> float:
@@ -55,8 +51,22 @@ def start_loss(num_classes: int) -> float:
     return START_FRACTION * chance_loss(num_classes)
 
 
-CHANCE_LOSS = chance_loss(CIFAR10.num_classes)  # CIFAR-10's: ln 10
 START_LOSS = start_loss(CIFAR10.num_classes)  # CIFAR-10's: 0.9 ln 10
+
+
+def training_images(spec: DataSpec, sizes: tuple[int, int] | None) -> int | None:
+    """The images a run trains on: its subset, else its data set's whole training split
+    (`sizes`: (training, test) images); None where neither is known."""
+    return spec.train_subset or (sizes[0] if sizes else None)
+
+
+def planned_steps(spec: RunSpec, sizes: tuple[int, int] | None) -> int | None:
+    """The steps a run is set to train: `steps`, or `epochs` whole passes over its
+    training images (None where their number is not known)."""
+    if spec.steps is not None:
+        return spec.steps
+    images = training_images(spec, sizes)
+    return None if images is None else spec.total_steps(images)
 
 
 @dataclass(frozen=True)
@@ -130,6 +140,13 @@ class RunSummary:
         return start_loss(self.dataset.num_classes)
 
     @property
+    def split_sizes(self) -> tuple[int, int] | None:
+        """(training, test) images of its data set's whole splits: as the run recorded
+        them, else the named data set's (`Dataset.split_sizes`); None for an image
+        folder's run that recorded none."""
+        return self.data_images or self.dataset.split_sizes
+
+    @property
     def randomization(self) -> str:
         return randomization_label(self.corruption, self.level)
 
@@ -137,6 +154,18 @@ class RunSummary:
     def plain(self) -> bool:
         """The randomization-test setting: no weight decay, no augmentation."""
         return self.weight_decay == 0 and not self.augment
+
+    @property
+    def sort_key(self) -> tuple[Any, ...]:
+        """The order of tables: model, randomization (in CORRUPTIONS' order), level,
+        weight decay, augmentation."""
+        return (
+            self.model,
+            CORRUPTIONS.index(self.corruption),
+            self.level or 0.0,
+            self.weight_decay,
+            self.augment,
+        )
 
     @property
     def final_train_acc(self) -> float | None:
@@ -151,55 +180,34 @@ class RunSummary:
         return "window" if self.window_train_acc is not None else None
 
 
-@dataclass(frozen=True, eq=False)
-class Run:
-    """A run folder read: its summary, its metrics rows, and its training-loss curve.
-
-    `steps`/`train_loss` are the rows with a finite training loss (any
-    window); `rows` are metrics.csv's rows as read, for anything else
-    (accuracy curves, evaluations, times to other thresholds).
-    """
-
-    summary: RunSummary
-    steps: np.ndarray
-    train_loss: np.ndarray
-    rows: tuple[dict[str, float | None], ...] = ()
-
-    def steps_to_acc(self, threshold: float) -> int | None:
-        """First full window whose mean training accuracy reaches `threshold`."""
-        return windows.steps_to_acc(self.rows, self.summary.spec.log_every, threshold)
-
-    def curve(self, column: str) -> tuple[np.ndarray, np.ndarray]:
-        """(steps, values) of the rows where `column` is a finite number."""
-        return _curve(self.rows, column)
+def window_marked(text: str, measure: str | None) -> str:
+    """`text` marked WINDOW_MARK where the training accuracy it shows is (or includes)
+    the window mean: `measure` "window" or "mixed"."""
+    return f"{text} {WINDOW_MARK}" if measure in ("window", "mixed") else text
 
 
-@dataclass(frozen=True)
-class Dropped:
-    """A copy of a run left out because the same run is in another folder (`load_grids`)."""
-
-    run_id: str
-    path: str  # the copy left out
-    source: str  # the folder it was found under, as given
-    kept: str  # the copy kept
-    kept_source: str
-    prefer: str  # the rule that chose: "first" or "newer"
+def train_acc_text(r: RunSummary, digits: int = 2) -> str:
+    """The run's training accuracy, marked (w) where it is the window mean."""
+    return window_marked(percent(r.final_train_acc, digits), r.train_acc_measure)
 
 
-class DuplicateRunError(ValueError):
-    """The same run (`run_identity`) is in two folders and no preference says which to keep."""
+def datasets_of(runs: Iterable[RunSummary]) -> list[Dataset]:
+    """The data sets of `runs`: CIFAR-10 first, then by name."""
+    found = {r.dataset for r in runs}
+    return sorted(found, key=lambda d: (d.name != CIFAR10.name, d.name, d.num_classes))
 
 
-@dataclass(frozen=True)
-class Grid:
-    path: Path  # the folder read (load_grids: the first one given)
-    runs: tuple[Run, ...]
-    skipped: tuple[str, ...]  # run folders whose spec.json could not be read
-    sources: tuple[str, ...] = ()  # every folder read, as given (distinct folders)
-    dropped: tuple[Dropped, ...] = ()  # copies of runs left out as duplicates (load_grids)
+def one_dataset(runs: Iterable[RunSummary]) -> Dataset:
+    """The one data set of `runs` (CIFAR-10 for none); ValueError if they mix data sets,
+    which no claim or figure compares (the report and the figures take each apart)."""
+    found = list(dict.fromkeys(r.dataset for r in runs))
+    if len(found) > 1:
+        names = ", ".join(d.name for d in found)
+        raise ValueError(f"runs of several data sets ({names}): take each data set apart")
+    return found[0] if found else CIFAR10
 
 
-def label_level(spec: RunSpec) -> float | None:
+def label_level(spec: DataSpec) -> float | None:
     """The label-corruption level of Figure 1b/1c; None for pixel corruptions."""
     if spec.corruption == "true_labels":
         return 0.0
@@ -229,124 +237,12 @@ def run_dataset(rd: RunDir, env: dict[str, Any] | None = None) -> Dataset:
     return CIFAR10
 
 
-def run_dirs(path: Path) -> list[RunDir]:
-    """A run folder itself, the runs of a grid folder, or those of a folder of grids."""
-    if (path / SPEC).is_file():
-        return [RunDir(path)]
-    runs = find_runs(path)
-    if not runs and path.is_dir():
-        for sub in sorted(p for p in path.iterdir() if p.is_dir()):
-            runs += find_runs(sub)
-    return runs
-
-
-def load_run(rd: RunDir, source: str | None = None) -> Run | None:
-    """A run folder read (None if its spec.json is unreadable); `source`: the folder
-    argument it was found under."""
-    spec = rd.spec()
-    if spec is None:
-        return None
-    rows = tuple(rd.metrics_rows())
-    summary = summarize(rd, spec, rows, source)
-    return Run(summary, *_curve(rows, "train_loss"), rows)
-
-
-def load_grid(path: Path) -> Grid:
-    """The runs of one folder (`run_dirs`), every run folder read as it is."""
-    runs, skipped = [], []
-    for rd in run_dirs(path):
-        run = load_run(rd, str(path))
-        if run is None:
-            skipped.append(str(rd.path))
-        else:
-            runs.append(run)
-    return Grid(path, tuple(runs), tuple(skipped), (str(path),))
-
-
-def load_grids(paths: Sequence[str | Path], prefer: str | None = None) -> Grid:
-    """The runs of several folders (each as `run_dirs` reads it) as one set.
-
-    A run folder found under two arguments (the same folder given twice, or a
-    folder and its own subfolder) is read once, under the first. The same run
-    in two run folders (`run_identity`) raises `DuplicateRunError` unless
-    `prefer` ("first" or "newer", see the module's docstring) chooses; the
-    copies left out are listed in `Grid.dropped`.
-    """
-    if prefer is not None and prefer not in PREFER:
-        raise ValueError(f"unknown preference {prefer!r}; choose from {', '.join(PREFER)}")
-    given: dict[Path, str] = {}  # each distinct folder, as first spelled
-    for p in paths:
-        given.setdefault(Path(p).resolve(), str(p))
-    seen: set[Path] = set()
-    found, skipped = [], []
-    for source in given.values():
-        for rd in run_dirs(Path(source)):
-            real = rd.path.resolve()
-            if real in seen:
-                continue
-            seen.add(real)
-            run = load_run(rd, source)
-            if run is None:
-                skipped.append(str(rd.path))
-            else:
-                found.append(run)
-    runs, dropped = _one_copy_each(found, prefer)
-    first = Path(paths[0]) if paths else Path()
-    return Grid(first, tuple(runs), tuple(skipped), tuple(given.values()), tuple(dropped))
-
-
-def run_identity(summary: RunSummary) -> str:
-    """What makes two run folders the same run: every setting (resolved) but those that
-    do not change what is computed, the data's path (`data`) and `extra`."""
-    n_train = summary.data_images[0] if summary.data_images else 50_000
-    try:
-        settings = summary.spec.resolved(n_train).to_dict()
-    except (AssertionError, ValueError):
-        settings = summary.spec.to_dict()
-    settings.pop("data", None)
-    settings.pop("extra", None)
-    return json.dumps(settings, sort_keys=True, default=str)
-
-
-def _newer_key(summary: RunSummary) -> tuple[bool, float]:
-    """prefer="newer": a finished run (result.json written) first, then the later start."""
-    started = summary.started if summary.started is not None else -math.inf
-    return summary.status != INCOMPLETE, started
-
-
-def _one_copy_each(runs: Sequence[Run], prefer: str | None) -> tuple[list[Run], list[Dropped]]:
-    """`runs` with one copy of each run (`run_identity`), in their order; the others."""
-    copies: dict[str, list[Run]] = {}
-    for run in runs:
-        copies.setdefault(run_identity(run.summary), []).append(run)
-    keep: set[int] = set()
-    dropped: list[Dropped] = []
-    for group in copies.values():
-        chosen = group[0]
-        if len(group) > 1:
-            a, b = group[0].summary, group[1].summary
-            if prefer is None:
-                raise DuplicateRunError(
-                    f"run {a.run_id} is in both {a.path} and {b.path}; "
-                    "pass --prefer newer or --prefer first"
-                )
-            if prefer == "newer":
-                for run in group[1:]:  # strictly newer: ties keep the first given
-                    if _newer_key(run.summary) > _newer_key(chosen.summary):
-                        chosen = run
-        keep.add(id(chosen))
-        k = chosen.summary
-        dropped += [
-            Dropped(s.run_id, s.path, s.source or "", k.path, k.source or "", str(prefer))
-            for s in (run.summary for run in group if run is not chosen)
-        ]
-    return [run for run in runs if id(run) in keep], dropped
-
-
-def _curve(rows: Sequence[dict[str, float | None]], column: str) -> tuple[np.ndarray, np.ndarray]:
+def curve(rows: Rows, column: str) -> tuple[np.ndarray, np.ndarray]:
     """(steps, values) of the rows where `column` is a finite number."""
     pairs = [
-        (r["step"], r[column]) for r in rows if r.get("step") is not None and _finite(r.get(column))
+        (r["step"], r[column])
+        for r in rows
+        if r.get("step") is not None and as_number(r.get(column)) is not None
     ]
     return (
         np.array([p[0] for p in pairs], dtype=float),
@@ -354,39 +250,92 @@ def _curve(rows: Sequence[dict[str, float | None]], column: str) -> tuple[np.nda
     )
 
 
-def _finite(x: Any) -> bool:
-    return isinstance(x, int | float) and math.isfinite(x)
+def summarize(
+    rd: RunDir, spec: RunSpec, rows: Rows | None = None, source: str | None = None
+) -> RunSummary:
+    """One run's summary: result.json where it has a number, metrics.csv otherwise
+    (`rows`: its rows already read); `source`: the folder it was found under."""
+    rows = rd.metrics_rows() if rows is None else rows
+    result = _result_fields(rd.result() or {})
+    env = rd.env() or {}
+    derived = _from_metrics(rows, spec)
 
+    def pick(key: str) -> Any:
+        value = result.get(key)
+        return value if value is not None else derived[key]
 
-def _num(x: Any) -> float | None:
-    return float(x) if _finite(x) else None
+    dataset = run_dataset(rd, env)
+    data_images = _sizes(env.get("data_images"))
+    drop = start_loss(dataset.num_classes)
+    return RunSummary(
+        run_id=spec.run_id,
+        path=str(rd.path),
+        model=spec.model,
+        corruption=spec.corruption,
+        level=label_level(spec),
+        seed=spec.seed,
+        weight_decay=spec.weight_decay,
+        augment=spec.augment,
+        status=str(result.get("status") or INCOMPLETE),
+        step=_int(pick("step")),
+        total_steps=planned_steps(spec, data_images or dataset.split_sizes),
+        train_loss=as_number(pick("train_loss")),
+        train_acc=as_number(pick("train_acc")),
+        window_train_loss=as_number(pick("window_train_loss")),
+        window_train_acc=as_number(pick("window_train_acc")),
+        test_acc=as_number(pick("test_acc")),
+        best_test_acc=as_number(pick("best_test_acc")),
+        best_test_step=_int(pick("best_test_step")),
+        steps_to_fit=_int(pick("steps_to_fit")),
+        steps_to_loss=_int(pick("steps_to_loss")),
+        first_drop_step=_first_step(rows, lambda r: _below(r.get("train_loss"), drop)),
+        fit_threshold=float(result.get("fit_threshold") or spec.fit_threshold),
+        loss_threshold=float(result.get("loss_threshold") or spec.loss_threshold),
+        diverged_at_step=_int(pick("diverged_at_step")),
+        wall_seconds=as_number(pick("wall_seconds")),
+        images_per_s=as_number(pick("images_per_s")),
+        backend=env.get("backend"),
+        device=_device_name(env.get("device")),
+        error=result.get("error"),
+        spec=spec,
+        dataset=dataset,
+        data_images=data_images,
+        source=source,
+        host=_text(env.get("host")),
+        started=as_number(env.get("started")),
+        rethink_commit=_text(env.get("rethink_commit")),
+        data_sha256=_text(env.get("data_sha256")),
+        data_source=_text(env.get("data_source")),
+    )
 
 
 def _int(x: Any) -> int | None:
-    return int(x) if _finite(x) else None
+    v = as_number(x)
+    return None if v is None else int(v)
 
 
-def _first_step(rows: Sequence[dict[str, float | None]], test: Any) -> int | None:
+def _below(x: Any, limit: float) -> bool:
+    v = as_number(x)
+    return v is not None and v <= limit
+
+
+def _first_step(rows: Rows, test: Callable[[dict[str, float | None]], bool]) -> int | None:
     for r in rows:
         if r.get("step") is not None and test(r):
             return _int(r["step"])
     return None
 
 
-def _from_metrics(rows: Sequence[dict[str, float | None]], spec: RunSpec) -> dict[str, Any]:
+def _from_metrics(rows: Rows, spec: TrainingSpec) -> dict[str, Any]:
     """The result.json numbers recomputed from metrics.csv (full windows only)."""
     rows = [r for r in rows if r.get("step") is not None]
     last = rows[-1] if rows else {}
     full = windows.full_rows(rows, spec.log_every)
     last_full = full[-1] if full else {}
-    tests: list[tuple[Any, float]] = [
-        (r["step"], float(r["test_acc"] or 0.0)) for r in rows if _finite(r.get("test_acc"))
-    ]
-    best: tuple[Any, float | None] = (
-        max(tests, key=lambda t: t[1]) if tests else (None, None)
-    )  # the first of equals
-    evals = [r for r in rows if _finite(r.get("eval_train_acc"))]
-    speeds = [v for v in (_num(r.get("images_per_s")) for r in rows) if v is not None]
+    tests = [(r["step"], v) for r in rows if (v := as_number(r.get("test_acc"))) is not None]
+    best = max(tests, key=lambda t: t[1]) if tests else (None, None)  # the first of equals
+    evals = [r for r in rows if as_number(r.get("eval_train_acc")) is not None]
+    speeds = [v for v in (as_number(r.get("images_per_s")) for r in rows) if v is not None]
     return {
         "step": _int(last.get("step")),
         "train_loss": evals[-1].get("eval_train_loss") if evals else None,
@@ -426,73 +375,6 @@ def _device_name(value: Any) -> str | None:
     if isinstance(value, list):
         value = ", ".join(str(v) for v in value)
     return str(value)
-
-
-def summarize(
-    rd: RunDir,
-    spec: RunSpec,
-    rows: Sequence[dict[str, float | None]] | None = None,
-    source: str | None = None,
-) -> RunSummary:
-    """One run's summary: result.json where it has a number, metrics.csv otherwise;
-    `source`: the folder it was found under."""
-    rows = rd.metrics_rows() if rows is None else rows
-    result = _result_fields(rd.result() or {})
-    env = rd.env() or {}
-    derived = _from_metrics(rows, spec)
-
-    def pick(key: str) -> Any:
-        value = result.get(key)
-        return value if value is not None else derived[key]
-
-    try:
-        total: int | None = spec.total_steps(spec.train_subset or 50_000)
-    except AssertionError:
-        total = None
-    dataset = run_dataset(rd, env)
-    drop = start_loss(dataset.num_classes)
-    return RunSummary(
-        run_id=spec.run_id,
-        path=str(rd.path),
-        model=spec.model,
-        corruption=spec.corruption,
-        level=label_level(spec),
-        seed=spec.seed,
-        weight_decay=spec.weight_decay,
-        augment=spec.augment,
-        status=str(result.get("status") or INCOMPLETE),
-        step=_int(pick("step")),
-        total_steps=total,
-        train_loss=_num(pick("train_loss")),
-        train_acc=_num(pick("train_acc")),
-        window_train_loss=_num(pick("window_train_loss")),
-        window_train_acc=_num(pick("window_train_acc")),
-        test_acc=_num(pick("test_acc")),
-        best_test_acc=_num(pick("best_test_acc")),
-        best_test_step=_int(pick("best_test_step")),
-        steps_to_fit=_int(pick("steps_to_fit")),
-        steps_to_loss=_int(pick("steps_to_loss")),
-        first_drop_step=_first_step(
-            rows, lambda r: _finite(r.get("train_loss")) and r["train_loss"] <= drop
-        ),
-        fit_threshold=float(result.get("fit_threshold") or spec.fit_threshold),
-        loss_threshold=float(result.get("loss_threshold") or spec.loss_threshold),
-        diverged_at_step=_int(pick("diverged_at_step")),
-        wall_seconds=_num(pick("wall_seconds")),
-        images_per_s=_num(pick("images_per_s")),
-        backend=env.get("backend"),
-        device=_device_name(env.get("device")),
-        error=result.get("error"),
-        spec=spec,
-        dataset=dataset,
-        data_images=_sizes(env.get("data_images")),
-        source=source,
-        host=_text(env.get("host")),
-        started=_num(env.get("started")),
-        rethink_commit=_text(env.get("rethink_commit")),
-        data_sha256=_text(env.get("data_sha256")),
-        data_source=_text(env.get("data_source")),
-    )
 
 
 def _text(value: Any) -> str | None:

@@ -4,7 +4,7 @@
     export("output_3", "output_3/tensorboard")   # one event file per run; then
     # tensorboard --logdir output_3/tensorboard
 
-Reads only the run folders (`rethink.results.summary.load_grid`), so grids
+Reads only the run folders (`rethink.results.loading.load_grid`), so grids
 trained elsewhere, or still training, export the same. Writes with the
 `tensorboard` package (pip install 'rethink-generalization[tensorboard]'),
 imported here only: no TensorFlow is needed. Scalars, by step: the windowed
@@ -18,7 +18,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from rethink.results.summary import Grid, load_grid
+from rethink.results.loading import Grid, load_grid
 from rethink.run.folder import RunDir
 
 # metrics.csv column -> TensorBoard tag.

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from rethink.base.signals import stop_signals
-from rethink.run.folder import MODEL_FILE, MetricsWriter, RunDir, write_json
+from rethink.run.folder import MODEL_FILE, MetricsWriter, RunDir, read_json, write_json
 from rethink.spec import RunSpec, SpecError
 from rethink.train.checkpoint import Checkpoint
 from rethink.train.observer import Observer
@@ -123,12 +123,12 @@ def prepare_folder(spec: RunSpec, out: Path, resume: bool) -> tuple[RunDir, dict
 def load_data(spec: RunSpec) -> Loaded:
     """The run's data set, loaded and checked against the spec (crop, subset sizes)."""
     from rethink.data import DataError, load
-    from rethink.data.pipeline import check_window
+    from rethink.data.pipeline import check_window_crop
 
     try:
         loaded = load(spec.data, spec.dataset)  # None: $RETHINK_DATA, else Keras's download
         side = loaded.dataset.crop(spec.crop)
-        check_window(spec, loaded.dataset.shape, side)
+        check_window_crop(spec, loaded.dataset.shape, side)
     except DataError as e:
         raise RunError(str(e)) from None
     n_train = len(loaded.arrays[0][1])
@@ -168,10 +168,39 @@ def execute(
     display: Observer | None = None,
     execution: Execution | None = None,
     save_model: bool = True,
+    keep_checkpoint: bool = True,
 ) -> tuple[dict[str, Any], int]:
     """Train `spec` into `out/<run id>/`; return (result.json contents, exit code).
 
-    `save_model`: write the trained model to model.keras when the run completes."""
+    `save_model`: write the trained model to model.keras when the run completes;
+    `keep_checkpoint` False: remove checkpoint.npz once the run completed or diverged
+    (it never trains again; a stopped or failed run keeps it to resume)."""
+    result, code = _execute(spec, out, backend, resume, display, execution, save_model)
+    if not keep_checkpoint and result.get("status") in (Status.COMPLETED, Status.DIVERGED):
+        RunDir(out / spec.run_id).checkpoint_path.unlink(missing_ok=True)
+    return result, code
+
+
+def load_spec(path: Path) -> RunSpec:
+    """The RunSpec a spec.json holds (`rethink run --spec`); RunError if there is none."""
+    data = read_json(path)
+    if data is None:
+        raise RunError(f"cannot read a spec from {path}")
+    try:
+        return RunSpec.from_dict(data)
+    except (TypeError, SpecError) as e:
+        raise RunError(f"{path}: {e}") from None
+
+
+def _execute(
+    spec: RunSpec,
+    out: Path,
+    backend: str,
+    resume: bool,
+    display: Observer | None,
+    execution: Execution | None,
+    save_model: bool,
+) -> tuple[dict[str, Any], int]:
     from rethink.base.lock import FolderLock, LockError
 
     run, finished = prepare_folder(spec, out, resume)
@@ -271,4 +300,4 @@ def _train_in_folder(
     return result, EXIT_CODES[outcome.status]
 
 
-__all__ = ["EXIT_CODES", "RunError", "SpecError", "execute"]
+__all__ = ["EXIT_CODES", "FolderObserver", "RunError", "execute", "load_data", "load_spec"]

@@ -1,11 +1,21 @@
-"""Showing one run's progress: a Rich bar on a terminal, plain lines elsewhere.
+"""Showing one run's progress: a Rich bar on a terminal, plain lines anywhere else.
 
-Both are training observers (`rethink.train.Observer`); they only print.
+    with display_for(console, spec.run_id) as display:     # a training Observer
+        execute(spec, Path("runs"), backend="jax", display=display)
+
+On a terminal (`rethink.base.console.interactive`) a Rich bar shows the step,
+the latest training loss and accuracy, the last test accuracy and the speed.
+Anywhere else (a batch job, `nohup`, a cluster's log) a plain line says the
+same (`progress_line`): about every 10 s, at each epoch end (where the test
+split is evaluated) and at the end. Training and accuracy come from training's
+progress after every dispatch, so every line carries the latest ones, and so
+does the total: the run's resolved step count, right for `--epochs` too. Both
+displays only print.
 """
 
 from __future__ import annotations
 
-import time
+from collections.abc import Mapping
 from typing import Any
 
 from rich.console import Console
@@ -18,17 +28,73 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
+from rethink.base.console import Throttle, interactive, say
+from rethink.base.text import number
 from rethink.train.observer import Observer
 
+LINE_EVERY_S = 10.0  # a plain line at most this often between epoch ends
 
-def _fmt(value: float | None, spec: str) -> str:
-    return "-" if value is None else format(value, spec)
+Numbers = Mapping[str, float | None]
+
+
+def progress_line(title: str, progress: Numbers, total: int | None, test_acc: float | None) -> str:
+    """One plain line: step of total, epoch, the latest training loss and accuracy, the last
+    test accuracy and images per second ("-" for what is not known yet)."""
+    step = progress.get("step")
+    return (
+        f"{title} step {number(step)}/{number(total)}"
+        f" epoch {number(progress.get('epoch'), 2)}"
+        f" loss {number(progress.get('train_loss'), 4)} acc {number(progress.get('train_acc'), 4)}"
+        f" test_acc {number(test_acc, 4)}"
+        f" img/s {number(progress.get('images_per_s'))}"
+    )
+
+
+class LineDisplay(Observer):
+    """Plain lines (`progress_line`): at most every `every_s` seconds, at every evaluation
+    of the test split (epoch ends and the last step), and when the display closes."""
+
+    def __init__(
+        self, console: Console, title: str, total: int | None = None, every_s: float = LINE_EVERY_S
+    ) -> None:
+        self.console = console
+        self.title = title
+        self.total = total
+        self.throttle = Throttle(every_s)
+        self.progress: dict[str, float | None] = {}
+        self.test_acc: float | None = None
+        self._shown_step: float | None = None
+
+    def __enter__(self) -> LineDisplay:
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        if self.progress and self.progress.get("step") != self._shown_step:
+            self._say()  # a run that stopped between two lines: where it stopped
+
+    def on_progress(self, progress: dict[str, float | None]) -> None:
+        self.progress = dict(progress)
+        self.total = int(progress.get("total_steps") or self.total or 0) or None
+        if self.throttle.due():
+            self._say()
+
+    def on_row(self, row: dict[str, float | None]) -> None:
+        if row.get("test_acc") is None:  # only evaluations: epoch ends and the end
+            return
+        self.test_acc = row["test_acc"]
+        self.progress.update(step=row["step"], epoch=row["epoch"])
+        self.throttle.due(force=True)  # the next timed line counts from here
+        self._say()
+
+    def _say(self) -> None:
+        self._shown_step = self.progress.get("step")
+        say(self.console, progress_line(self.title, self.progress, self.total, self.test_acc))
 
 
 class BarDisplay(Observer):
-    """A Rich progress bar: step, loss, accuracy, images/s (refreshed by Rich, ~10 Hz)."""
+    """A Rich progress bar: step, loss, accuracy, test accuracy, images/s (redrawn by Rich)."""
 
-    def __init__(self, console: Console, title: str, total: int, start: int = 0) -> None:
+    def __init__(self, console: Console, title: str, total: int | None = None) -> None:
         self.progress = Progress(
             TextColumn("[bold]{task.description}"),
             BarColumn(),
@@ -39,9 +105,7 @@ class BarDisplay(Observer):
             TimeRemainingColumn(),
             console=console,
         )
-        self.task = self.progress.add_task(
-            title, total=total, completed=start, loss="-", acc="-", test="-", ips="-"
-        )
+        self.task = self.progress.add_task(title, total=total, loss="-", acc="-", test="-", ips="-")
 
     def __enter__(self) -> BarDisplay:
         self.progress.start()
@@ -52,54 +116,22 @@ class BarDisplay(Observer):
 
     def on_row(self, row: dict[str, float | None]) -> None:
         if row.get("test_acc") is not None:
-            self.progress.update(self.task, test=_fmt(row["test_acc"], ".3f"))
+            self.progress.update(self.task, test=number(row["test_acc"], 3))
 
     def on_progress(self, p: dict[str, float | None]) -> None:
         self.progress.update(
             self.task,
+            total=p.get("total_steps") or self.progress.tasks[0].total,
             completed=p["step"],
-            loss=_fmt(p.get("train_loss"), ".4f"),
-            acc=_fmt(p.get("train_acc"), ".3f"),
-            ips=_fmt(p.get("images_per_s"), ",.0f"),
+            loss=number(p.get("train_loss"), 4),
+            acc=number(p.get("train_acc"), 3),
+            ips=number(p.get("images_per_s")),
         )
 
 
-class LineDisplay(Observer):
-    """One plain line per metrics row, at most every `every` seconds (CI, log files)."""
-
-    def __init__(self, console: Console, title: str, total: int, every: float = 10.0) -> None:
-        self.console = console
-        self.title = title
-        self.total = total
-        self.every = every
-        self._last = 0.0
-
-    def __enter__(self) -> LineDisplay:
-        return self
-
-    def __exit__(self, *exc: Any) -> None:
-        pass
-
-    def on_row(self, row: dict[str, float | None]) -> None:
-        now = time.monotonic()
-        final = row["step"] == self.total
-        if not (final or row.get("test_acc") is not None or now - self._last >= self.every):
-            return
-        self._last = now
-        self.console.print(
-            f"{self.title} step {int(row['step'] or 0)}/{self.total}"
-            f" epoch {_fmt(row.get('epoch'), '.2f')}"
-            f" loss {_fmt(row.get('train_loss'), '.4f')} acc {_fmt(row.get('train_acc'), '.4f')}"
-            f" test_acc {_fmt(row.get('test_acc'), '.4f')}"
-            f" img/s {_fmt(row.get('images_per_s'), '.0f')}",
-            highlight=False,
-            soft_wrap=True,
-        )
-
-
-def display_for(
-    console: Console, title: str, total: int, start: int = 0
-) -> BarDisplay | LineDisplay:
-    if console.is_terminal:
-        return BarDisplay(console, title, total, start)
+def display_for(console: Console, title: str, total: int | None = None) -> BarDisplay | LineDisplay:
+    """The display for `console`: a bar on a terminal, else plain lines. `total` is the
+    step count if known before training (None with --epochs: training says it)."""
+    if interactive(console):
+        return BarDisplay(console, title, total)
     return LineDisplay(console, title, total)

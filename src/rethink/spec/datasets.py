@@ -7,6 +7,7 @@ the models see. Pure Python, no NumPy, no Keras.
     mnist = KNOWN["mnist"]; mnist.input_shape(None)   # (28, 28, 1): no crop
     folder = Dataset("my_images", ("cat", "dog", "fox"), (20, 20, 1))
     folder.chance_error                    # 2/3: the test error of guessing
+    cifar10.split_sizes                    # (50000, 10000); None for an image folder
 
 The four named data sets are the ones `keras.datasets` serves (CIFAR-10,
 CIFAR-100 with its 100 fine labels, MNIST, Fashion-MNIST). Any other data set
@@ -101,6 +102,13 @@ class Dataset:
         return self.name == "cifar10"
 
     @property
+    def split_sizes(self) -> tuple[int, int] | None:
+        """(training, test) images of its whole splits where it is one of the named data
+        sets (CIFAR-10: 50,000 and 10,000), else None: an image folder holds however many
+        it holds, which only the run that read it knows (env.json "data_images")."""
+        return SPLIT_SIZES.get(self.name) if KNOWN.get(self.name) == self else None
+
+    @property
     def default_crop(self) -> int | None:
         """The side of the centre crop trained on when none is asked for: 28 for
         CIFAR-10 and CIFAR-100 at 32x32 (the paper's), else None (whole images)."""
@@ -155,6 +163,13 @@ KNOWN: dict[str, Dataset] = {
     "fashion_mnist": Dataset("fashion_mnist", FASHION_MNIST_CLASSES, (28, 28, 1)),
 }
 NAMES = tuple(KNOWN)
+# (training, test) images of the named data sets' whole splits, as keras.datasets serves them.
+SPLIT_SIZES: dict[str, tuple[int, int]] = {
+    "cifar10": (50_000, 10_000),
+    "cifar100": (50_000, 10_000),
+    "mnist": (60_000, 10_000),
+    "fashion_mnist": (60_000, 10_000),
+}
 
 
 def known(name: str) -> Dataset:

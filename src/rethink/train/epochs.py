@@ -1,19 +1,23 @@
 """Running one epoch of training: through Keras's `fit()` or a native stepper.
 
-    fit_epoch = KerasEpochs(model, tracker, stop)          # the keras loop
+    fit_epoch = KerasEpochs(model, tracker, stop)            # the keras loop
     fit_epoch = NativeEpochs(stepper, tracker, stop, limit)  # rethink.train.steppers
     fit_epoch(data, order, epoch, steps)
 
-Both feed the tracker of `rethink.train.loop` what a Keras callback sees: after
-every dispatch, the running means of loss and accuracy since the epoch began.
-Random crop and flip (`spec.augment`) are drawn per epoch from the run's
-seed (`rethink.data.pipeline.crop_draws`): the keras loop gets the epoch's images
+Both feed the tracker (`rethink.train.tracker`) after every dispatch: the
+steps trained since the last report and the sums of their losses and
+accuracies. A native stepper returns every step's values, which are summed;
+Keras reports running means since the epoch began, which `KerasEpochs` turns
+back into sums: that convention stays at its callback. Random crop and flip
+(`spec.augment`) are drawn per epoch from the run's seed
+(`rethink.data.pipeline.epoch_crops`): the keras loop gets the epoch's images
 cropped on the host, a native stepper gets the draws and crops each batch on
 the device, from the same images.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -33,26 +37,35 @@ class KerasEpochs:
         import keras
 
         self.model = model
-        self.spec = tracker.spec
-        self.batch_size = tracker.spec.batch_size
+        self.tracker = tracker
+        self.stop = stop
+        self.reported = (0, 0.0, 0.0)  # (steps, loss sum, accuracy sum) of the epoch so far
+        epochs = self
 
         class _Callback(keras.callbacks.Callback):
-            last_k = 0
-
             def on_train_batch_end(self, batch: int, logs: dict[str, Any] | None = None) -> None:
-                if tracker.batch_end(batch + 1, logs or {}, self.last_k) or stop():
+                if epochs.report(batch + 1, logs or {}):
                     self.model.stop_training = True
 
         self.callback = _Callback()
 
+    def report(self, k: int, logs: dict[str, Any]) -> bool:
+        """Keras's running means over the epoch's first `k` steps, as the sums of the
+        steps since the last report, to the tracker; True to stop `fit()`."""
+        loss = float(logs.get("loss", math.nan))
+        acc = float(logs.get("acc", math.nan))
+        done, loss_sum, acc_sum = self.reported
+        self.reported = (k, loss * k, acc * k)
+        return self.tracker.add(k - done, loss * k - loss_sum, acc * k - acc_sum) or self.stop()
+
     def __call__(self, data: RunData, order: np.ndarray, epoch: int, steps: int) -> None:
-        spec = self.spec
+        spec = self.tracker.spec
         images = augmented_images(spec, data, order, epoch) if spec.augment else data.x_train[order]
-        self.callback.last_k = steps
+        self.reported = (0, 0.0, 0.0)
         self.model.fit(
             images,
             data.y_train[order],
-            batch_size=self.batch_size,
+            batch_size=spec.batch_size,
             epochs=1,
             shuffle=False,
             verbose=0,
@@ -63,9 +76,8 @@ class KerasEpochs:
 class NativeEpochs:
     """One epoch through a native stepper, in chunks that end at every row.
 
-    The tracker sees what the keras loop's callback would: at each chunk's
-    end, the running means of loss and accuracy since the epoch began, or,
-    at the first non-finite loss, the step where it appeared.
+    The tracker gets each chunk's sums, or, at the first non-finite loss, the
+    sums up to the step where it appeared (as a per-step callback would).
     """
 
     def __init__(self, stepper: Stepper, tracker: Tracker, stop: Callable[[], bool], limit: int):
@@ -76,17 +88,16 @@ class NativeEpochs:
         spec = tracker.spec
         crops = epoch_crops(spec, data, epoch, len(order)) if spec.augment else None
         self.stepper.begin_epoch(order, crops)
-        epoch_start = tracker.epoch * tracker.spe
-        done, loss_sum, acc_sum = 0, 0.0, 0.0
+        epoch_start = epoch * tracker.spe
+        done = 0
         while done < steps:
-            count = chunk_length(epoch_start, done, steps, tracker.spec.log_every, self.limit)
+            count = chunk_length(epoch_start, done, steps, spec.log_every, self.limit)
             losses, accs = self.stepper.run(done, count, self.stop)
             bad = np.flatnonzero(~np.isfinite(losses))
-            if bad.size:  # report the first non-finite step, as a per-step callback would
+            if bad.size:  # up to the first non-finite step
                 losses, accs = losses[: bad[0] + 1], accs[: bad[0] + 1]
             done += len(losses)
-            loss_sum += float(np.sum(losses, dtype=np.float64))
-            acc_sum += float(np.sum(accs, dtype=np.float64))
-            logs = {"loss": loss_sum / done, "acc": acc_sum / done}
-            if tracker.batch_end(done, logs, steps) or bad.size or self.stop():
+            loss_sum = float(np.sum(losses, dtype=np.float64))
+            acc_sum = float(np.sum(accs, dtype=np.float64))
+            if tracker.add(len(losses), loss_sum, acc_sum) or bad.size or self.stop():
                 return

@@ -13,8 +13,9 @@ steps per dispatch); both train the same Keras model with the same optimizer.
 
 Metrics rows come at every global step that is a multiple of `log_every`,
 each row's training loss and accuracy the means over exactly the `log_every`
-steps before it, across epoch ends (`rethink.train.windows`), recovered from
-Keras's running epoch means, so logging costs no extra device work. The test
+steps before it, across epoch ends (`rethink.train.windows`, kept by
+`rethink.train.tracker`), from the losses the steps return anyway, so
+logging costs no extra device work. The test
 split is evaluated at every epoch end and the last step, in inference mode;
 so is the whole training split (as the run sees it: corrupted, not
 augmented) at the last step and every `eval_train_every` epochs: that is the
@@ -171,11 +172,10 @@ def train(
                 raise KeyboardInterrupt
             steps = min(tracker.spe, tracker.total - epoch * tracker.spe)
             order = epoch_order(spec.seed, epoch, n)[: steps * spec.batch_size]
-            tracker._begin_epoch(epoch)
-            tracker.start_fit()
+            tracker.begin_epoch(epoch, steps)
+            tracker.clock.start_fit()
             fit_epoch(data, order, epoch, steps)
-            tracker.end_fit()
-            tracker.step = epoch * tracker.spe + tracker.k
+            tracker.clock.end_fit()
             if stop():
                 raise KeyboardInterrupt
             if tracker.diverged_at is not None:
@@ -201,7 +201,6 @@ def train(
                 break
     except KeyboardInterrupt:
         status = Status.STOPPED
-        tracker.step = tracker.epoch * tracker.spe + tracker.k
     if status == Status.COMPLETED:  # the stepper synced at the last epoch's end
         observer.on_model(model)
     return tracker.outcome(status)

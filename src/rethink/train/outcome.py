@@ -16,8 +16,10 @@ from dataclasses import asdict, dataclass, fields
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
+from rethink.train.bookkeeping import Bookkeeping
+
 if TYPE_CHECKING:
-    from rethink.spec import RunSpec
+    from rethink.spec import TrainingSpec
     from rethink.train.checkpoint import Checkpoint
 
 
@@ -49,34 +51,36 @@ ENDED = (Status.COMPLETED, Status.DIVERGED, Status.FAILED, Status.STOPPED)
 RESULT_FORMAT = 2
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Outcome:
-    """How a run ended; `asdict()` gives result.json's fields (less run_id).
+    """How a run ended; `asdict()` gives result.json's fields (less run_id), in order.
 
     `train_loss`/`train_acc` are the trained model on the whole training split
     (inference mode, no augmentation), measured at the end of a completed run
     (None otherwise); `window_train_*` are the last full window's running
-    means, as trained (rethink.run.folder documents every key).
+    means, as trained (rethink.run.folder documents every key). Built by
+    keyword (`from_bookkeeping`, `from_progress`): what a run did not measure
+    stays None.
     """
 
     status: Status
-    step: int
-    epoch: float
-    train_loss: float | None
-    train_acc: float | None
-    window_train_loss: float | None
-    window_train_acc: float | None
-    test_loss: float | None
-    test_acc: float | None
-    best_test_acc: float | None
-    best_test_step: int | None
-    steps_to_fit: int | None
-    steps_to_loss: int | None
+    step: int = 0
+    epoch: float = 0.0
+    train_loss: float | None = None
+    train_acc: float | None = None
+    window_train_loss: float | None = None
+    window_train_acc: float | None = None
+    test_loss: float | None = None
+    test_acc: float | None = None
+    best_test_acc: float | None = None
+    best_test_step: int | None = None
+    steps_to_fit: int | None = None
+    steps_to_loss: int | None = None
     fit_threshold: float
     loss_threshold: float
-    diverged_at_step: int | None
-    wall_seconds: float
-    images_per_s: float | None
+    diverged_at_step: int | None = None
+    wall_seconds: float = 0.0
+    images_per_s: float | None = None
     error: str | None = None
     format: int = RESULT_FORMAT
 
@@ -84,8 +88,48 @@ class Outcome:
         return asdict(self)
 
     @classmethod
+    def from_bookkeeping(
+        cls,
+        spec: TrainingSpec,
+        status: Status,
+        step: int,
+        epoch: float,
+        book: Bookkeeping,
+        *,
+        train_eval: tuple[float, float] | None = None,
+        diverged_at_step: int | None = None,
+        images_per_s: float | None = None,
+        error: str | None = None,
+    ) -> Outcome:
+        """A run's outcome from what it measured (`rethink.train.bookkeeping`): how a
+        tracker ends a run and how a checkpoint tells it; `train_eval` is the final
+        (loss, accuracy) on the training split, for completed runs only."""
+        m = book.milestones
+        return cls(
+            status=status,
+            step=step,
+            epoch=epoch,
+            train_loss=train_eval[0] if train_eval else None,
+            train_acc=train_eval[1] if train_eval else None,
+            window_train_loss=m.last_full_window[0],
+            window_train_acc=m.last_full_window[1],
+            test_loss=m.test_loss,
+            test_acc=m.test_acc,
+            best_test_acc=m.best_test[0],
+            best_test_step=m.best_test[1],
+            steps_to_fit=m.steps_to_fit,
+            steps_to_loss=m.steps_to_loss,
+            fit_threshold=spec.fit_threshold,
+            loss_threshold=spec.loss_threshold,
+            diverged_at_step=diverged_at_step,
+            wall_seconds=round(book.wall_seconds, 3),
+            images_per_s=images_per_s,
+            error=error,
+        )
+
+    @classmethod
     def from_progress(
-        cls, spec: RunSpec, status: Status, progress: dict[str, Any], error: str | None
+        cls, spec: TrainingSpec, status: Status, progress: dict[str, Any], error: str | None
     ) -> Outcome:
         """The outcome of a worker that died without one, from its last progress.json.
 
@@ -98,19 +142,11 @@ class Outcome:
             status=status,
             step=int(p.get("step") or 0),
             epoch=float(p.get("epoch") or 0.0),
-            train_loss=None,
-            train_acc=None,
             window_train_loss=p.get("train_loss"),
             window_train_acc=p.get("train_acc"),
-            test_loss=None,
             test_acc=p.get("test_acc"),
-            best_test_acc=None,
-            best_test_step=None,
-            steps_to_fit=None,
-            steps_to_loss=None,
             fit_threshold=spec.fit_threshold,
             loss_threshold=spec.loss_threshold,
-            diverged_at_step=None,
             wall_seconds=float(p.get("seconds") or 0.0),
             images_per_s=p.get("images_per_s"),
             error=error,
@@ -118,33 +154,16 @@ class Outcome:
 
     @classmethod
     def from_checkpoint(
-        cls, spec: RunSpec, status: Status, checkpoint: Checkpoint | None, error: str | None = None
+        cls,
+        spec: TrainingSpec,
+        status: Status,
+        checkpoint: Checkpoint | None,
+        error: str | None = None,
     ) -> Outcome:
         """The outcome of a run that ended before training (again): its checkpoint's numbers."""
-        meta = checkpoint.meta if checkpoint else {}
-        last = meta.get("last_window") or [None, None]
-        best = meta.get("best_test") or [None, None]
-        return cls(
-            status=status,
-            step=checkpoint.step if checkpoint else 0,
-            epoch=float(checkpoint.epoch) if checkpoint else 0.0,
-            train_loss=None,
-            train_acc=None,
-            window_train_loss=last[0],
-            window_train_acc=last[1],
-            test_loss=meta.get("test_loss"),
-            test_acc=meta.get("test_acc"),
-            best_test_acc=best[0],
-            best_test_step=best[1],
-            steps_to_fit=meta.get("steps_to_fit"),
-            steps_to_loss=meta.get("steps_to_loss"),
-            fit_threshold=spec.fit_threshold,
-            loss_threshold=spec.loss_threshold,
-            diverged_at_step=None,
-            wall_seconds=round(float(meta.get("wall_seconds", 0.0)), 3),
-            images_per_s=None,
-            error=error,
-        )
+        book = Bookkeeping.from_meta(checkpoint.meta if checkpoint else {})
+        step, epoch = (checkpoint.step, float(checkpoint.epoch)) if checkpoint else (0, 0.0)
+        return cls.from_bookkeeping(spec, status, step, epoch, book, error=error)
 
 
 # result.json keys (all present; numbers may be null): run_id and Outcome's fields.

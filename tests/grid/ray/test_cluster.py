@@ -1,31 +1,24 @@
-"""`rethink grid --executor ray`: file shipping, node-side attempts, errors, a real cluster.
+"""`rethink grid --executor ray`: connecting, the command's errors, a real cluster.
 
-Without Ray: the board, the shipper and one attempt on a "node" (a temporary
-folder) with the fake worker (tests/helpers/fake_worker.py): shipping back,
-training in place, a retry from the last shipped checkpoint, a cancel passed
-on as SIGINT; and the CLI's one-line errors (Ray missing, unreachable
-cluster, bad options).
+Without a cluster: resource requests, Ray imported only for the ray executor,
+and the CLI's one-line errors (Ray missing, unreachable cluster, bad options).
+The board and the shipper are tested in test_shipping.py, one attempt on a
+node in test_task.py.
 
 With Ray (slow): a head node and a worker node started by
-`helpers/ray_cluster.py` in
-a private network namespace, and real `rethink run` workers on the shared
-CIFAR-10 archive: every run completes on both nodes; too small a cluster is
-refused; Ctrl-C stops and a resume completes; killing the worker node mid-run
-still completes the grid, the killed run continuing on the head node from
-its last shipped checkpoint.
+`helpers/ray_cluster.py` in a private network namespace, and real `rethink
+run` workers on the shared CIFAR-10 archive: every run completes on both
+nodes; too small a cluster is refused; Ctrl-C stops and a resume completes;
+killing the worker node mid-run still completes the grid, the killed run
+continuing on the head node from its last shipped checkpoint.
 """
 
 from __future__ import annotations
 
-import _thread
-import json
-import os
 import signal
 import socket
 import subprocess
 import sys
-import tempfile
-import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -34,93 +27,16 @@ import pytest
 from typer.testing import CliRunner
 
 import rethink.cli as cli
-from rethink.grid.executor import WorkerProcess, start_worker
-from rethink.grid.ray.cluster import (
-    MARKER,
-    ClusterError,
-    Job,
-    check_request,
-    run_attempt,
-    runs_per_node,
-)
-from rethink.grid.shipping import ProgressBoard, Shipper, apply_files
-from rethink.run.folder import CHECKPOINT, PROGRESS, RunDir
-from rethink.spec import RunSpec
+from rethink.grid.ray.cluster import ClusterError, check_request, one_line, runs_per_node
+from rethink.grid.ray.task import MARKER
+from rethink.run.folder import CHECKPOINT, RunDir
 from tests.helpers.backend import current_backend
 from tests.helpers.ray_cluster import RayCluster
-from tests.helpers.workers import calls, fake_worker
 
 cli._register()
-NODE = {"node_id": "n" * 56, "node_ip": "10.1.2.3", "host": "node-a"}
 
 
 # ---- without Ray ---------------------------------------------------------------------
-
-
-def test_the_shipper_sends_progress_often_and_everything_at_a_checkpoint(tmp_path: Path) -> None:
-    node, driver = tmp_path / "node", tmp_path / "driver"
-    node.mkdir()
-    (node / "spec.json").write_text("{}")
-    sent: list[dict] = []
-    shipper = Shipper(node, sent.append)
-    shipper.mark()  # spec.json came from the driver: not sent back
-
-    (node / PROGRESS).write_text('{"step": 1}')
-    (node / "metrics.csv").write_text("step\n1\n")
-    assert shipper.ship() == {PROGRESS: b'{"step": 1}'}  # the metrics wait for a checkpoint
-    assert shipper.ship() == {}  # nothing changed
-
-    (node / CHECKPOINT).write_bytes(b"weights at 31")
-    assert set(shipper.ship()) == {CHECKPOINT, "metrics.csv"}
-
-    (node / "result.json").write_text('{"status": "completed"}')
-    (node / PROGRESS).unlink()
-    final = shipper.ship(everything=True)
-    assert final == {"result.json": b'{"status": "completed"}', PROGRESS: None}
-
-    for files in sent:
-        apply_files(driver, files)
-    assert sorted(p.name for p in driver.iterdir()) == [CHECKPOINT, "metrics.csv", "result.json"]
-    assert (driver / CHECKPOINT).read_bytes() == b"weights at 31"
-
-
-def test_a_failed_send_is_sent_again(tmp_path: Path) -> None:
-    (tmp_path / PROGRESS).write_text("{}")
-    calls = []
-
-    def flaky(files: dict) -> None:
-        calls.append(files)
-        if len(calls) == 1:
-            raise TimeoutError("board busy")
-
-    shipper = Shipper(tmp_path, flaky)
-    with pytest.raises(TimeoutError):
-        shipper.ship()
-    assert shipper.ship() == {PROGRESS: b"{}"}
-
-
-def test_apply_files_writes_only_run_files(tmp_path: Path) -> None:
-    with pytest.raises(ValueError, match="not a shipped run file"):
-        apply_files(tmp_path / "run", {"../grid.json": b"{}"})
-    assert not (tmp_path / "grid.json").exists()
-
-
-def test_the_board_hands_back_new_files_once_and_the_newest_copy_to_a_retry() -> None:
-    board = ProgressBoard()
-    board.seed("r", {"spec.json": b"spec", CHECKPOINT: b"ckpt from the driver"})
-    version, files, starts = board.changes(0)
-    assert (files, starts) == ({}, {})  # the driver's own files are not echoed
-    board.started("r", NODE)
-    board.put("r", {CHECKPOINT: b"ckpt 31", PROGRESS: b"{}"})
-    version, files, starts = board.changes(version)
-    assert files == {"r": {CHECKPOINT: b"ckpt 31", PROGRESS: b"{}"}}
-    assert starts == {"r": NODE}
-    assert board.changes(version)[1:] == ({}, {})
-    assert board.checkout("r") == {"spec.json": b"spec", CHECKPOINT: b"ckpt 31", PROGRESS: b"{}"}
-    board.put("r", {PROGRESS: None})
-    assert PROGRESS not in board.checkout("r")
-    board.forget("r")
-    assert board.checkout("r") == {}
 
 
 def test_resource_requests() -> None:
@@ -135,141 +51,17 @@ def test_resource_requests() -> None:
             check_request(gpus, cpus)
 
 
-def _job(tmp_path: Path, run: RunSpec, **kw: object) -> Job:
-    grid = tmp_path / "grid"
-    (grid / run.run_id).mkdir(parents=True, exist_ok=True)
-    (grid / run.run_id / "spec.json").write_text(json.dumps(run.to_dict()))
-    fields = {
-        "run_id": run.run_id,
-        "spec": run.to_dict(),
-        "backend": "jax",
-        "grid_dir": str(grid),
-        "token": "t0k3n",
-        "worker": fake_worker(),
-    }
-    fields.update(kw)
-    return Job(**fields)  # type: ignore[arg-type]
-
-
-def _collect(board: ProgressBoard, grid: Path) -> None:
-    """What the driver does: write what the nodes shipped into its run folders."""
-    for run_id, files in board.changes(0)[1].items():
-        apply_files(grid / run_id, files)
-
-
-def test_an_attempt_without_the_grid_folder_trains_aside_and_ships_it_back(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    scratch = tmp_path / "node-tmp"
-    scratch.mkdir()
-    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
-    run = RunSpec(model="mlp_1x512", corruption="true_labels", steps=20, log_every=5)
-    job = _job(tmp_path, run)  # no marker in the grid folder: this "node" does not see it
-    board = ProgressBoard()
-    out = run_attempt(job, board, NODE)
-    assert out["returncode"] == 0 and out["shared"] is False and out["node_ip"] == "10.1.2.3"
-    rd = RunDir(Path(job.grid_dir) / run.run_id)
-    assert not rd.result_path.exists()  # nothing written in place
-    _collect(board, Path(job.grid_dir))
-    assert rd.result()["status"] == "completed"
-    assert rd.checkpoint_path.exists()
-    log = (rd.path / "worker.log").read_text()
-    assert "rethink grid starts on Ray node 10.1.2.3 (node-a), shipping its files back" in log
-    assert "fake worker starts" in log
-    assert board.changes(0)[2][run.run_id]["shared"] is False
-    assert list(scratch.iterdir()) == []  # the node's scratch folder is gone
-
-
-def test_an_attempt_that_sees_the_grid_folder_trains_in_place(tmp_path: Path) -> None:
-    run = RunSpec(model="mlp_1x512", corruption="gaussian", steps=20, log_every=5)
-    job = _job(tmp_path, run)
-    (Path(job.grid_dir) / MARKER).write_text("t0k3n\n")
-    board = ProgressBoard()
-    out = run_attempt(job, board, NODE)
-    assert out["returncode"] == 0 and out["shared"] is True
-    assert RunDir(Path(job.grid_dir) / run.run_id).result()["status"] == "completed"
-    assert board.changes(0)[1] == {}  # nothing shipped
-
-    # A folder with another grid's token is not this grid's folder.
-    other = _job(tmp_path, run, token="another", run_id=run.run_id)
-    assert run_attempt(other, ProgressBoard(), NODE)["shared"] is False
-
-
-def test_a_jobs_env_reaches_its_worker(tmp_path: Path) -> None:
-    """`rethink grid --no-save-model` on Ray: the setting travels with the task."""
-    run = RunSpec(model="mlp_1x512", corruption="true_labels", steps=5, log_every=5)
-    job = _job(tmp_path, run, env={"RETHINK_SAVE_MODEL": "0"})
-    (Path(job.grid_dir) / MARKER).write_text("t0k3n\n")
-    assert run_attempt(job, ProgressBoard(), NODE)["returncode"] == 0
-    (call,) = calls(Path(job.grid_dir) / run.run_id)
-    assert call["env"]["RETHINK_SAVE_MODEL"] == "0"
-
-
-def test_a_retry_starts_from_the_last_shipped_checkpoint(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    run = RunSpec(model="mlp_1x512", corruption="random_labels", steps=20, log_every=5)
-    job = _job(tmp_path, run)
-    board = ProgressBoard()
-    # The first attempt's worker is killed at step 10, after its checkpoint at step 10.
-    monkeypatch.setenv("FAKE_PLAN", json.dumps({run.run_id: "oom"}))
-    assert run_attempt(job, board, NODE)["returncode"] == -signal.SIGKILL
-    assert board.checkout(run.run_id)[CHECKPOINT] == b'{"step": 10}'
-
-    monkeypatch.delenv("FAKE_PLAN")
-    assert run_attempt(job, board, {**NODE, "host": "node-b"})["returncode"] == 0
-    _collect(board, Path(job.grid_dir))
-    result = RunDir(Path(job.grid_dir) / run.run_id).result()
-    assert result["status"] == "completed" and result["resumed_from"] == 10
-    log = (Path(job.grid_dir) / run.run_id / "worker.log").read_text()
-    assert log.count("rethink grid starts on Ray node") == 2  # both attempts' output kept
-
-
-def test_a_cancel_reaches_the_worker_as_one_sigint(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    run = RunSpec(model="mlp_1x512", corruption="true_labels", steps=400, log_every=5)
-    job = _job(tmp_path, run)
-    board = ProgressBoard()
-    monkeypatch.setenv("FAKE_STEP_S", "0.01")
-
-    # ray.cancel raises KeyboardInterrupt in the task: do that once a checkpoint was shipped.
-    def cancel_when_running() -> None:
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            if CHECKPOINT in board.checkout(run.run_id):
-                _thread.interrupt_main()
-                return
-            time.sleep(0.05)
-
-    threading.Thread(target=cancel_when_running, daemon=True).start()
-    out = run_attempt(job, board, NODE)
-    assert out["returncode"] == 130
-    _collect(board, Path(job.grid_dir))
-    rd = RunDir(Path(job.grid_dir) / run.run_id)
-    result = rd.result()
-    assert result["status"] == "stopped" and 0 < result["step"] < 400
-    assert rd.checkpoint_path.exists()
-
-
-def test_a_worker_gets_the_sigint_its_task_process_blocks(tmp_path: Path) -> None:
-    """A Ray task's process blocks SIGINT, and children inherit the mask."""
-    old = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
-    try:
-        proc = start_worker(["sleep", "30"], dict(os.environ), tmp_path / "worker.log")
-    finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, old)
-    worker = WorkerProcess(proc)
-    try:
-        worker.interrupt()
-        assert proc.wait(timeout=10) == -signal.SIGINT
-    finally:
-        worker.kill()
+def test_an_error_from_ray_is_told_in_one_short_line() -> None:
+    assert one_line(ConnectionError("refused\n  at line 3\n")) == "ConnectionError: refused"
+    assert one_line(TimeoutError()) == "TimeoutError"
+    long = one_line(RuntimeError("x" * 1000))
+    assert len(long) == 300 and long.endswith("...")
 
 
 def test_ray_is_imported_only_for_the_ray_executor() -> None:
     code = (
-        "import sys, rethink.grid.ray.cluster, rethink.cli.grid, rethink.grid.executor; "
+        "import sys, rethink.grid.ray.cluster, rethink.grid.ray.launcher, rethink.grid.ray.task, "
+        "rethink.grid.ray.shipping, rethink.cli.grid, rethink.grid.executor; "
         "print('ray' in sys.modules, 'keras' in sys.modules)"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

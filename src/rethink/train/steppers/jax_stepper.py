@@ -10,15 +10,15 @@ Keras optimizer (`stateless_apply`), exactly as Keras's JAX trainer does.
 The step's loss (the penalties included, as Keras reports it) and accuracy
 go into per-chunk buffers read once at the chunk's end.
 
-Random crops (`augment`) happen inside the step too (`augment_batch`): the
-epoch's crop offsets and flips are device arrays indexed like its order, so
-augmented epochs run the same compiled program. The order and the crops are
-padded to the training set's size, so a partial last epoch does too.
+Random crops (`augment`) happen inside the step too (`augment_batch` of
+`rethink.train.steppers.augmentation`, shared with torch): the epoch's crop
+offsets and flips are device arrays indexed like its order, so augmented
+epochs run the same compiled program. The order and the crops are padded to
+the training set's size, so a partial last epoch does too.
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from typing import Any
 
@@ -27,43 +27,12 @@ import jax.numpy as jnp
 import keras
 import numpy as np
 
-from rethink.data.pipeline import CROP, PAD, Crops
+from rethink.data.pipeline import Crops
 from rethink.train.steppers import check_crops
+from rethink.train.steppers.augmentation import augment_batch
 
 # Per-step buffers hold this many steps; longer chunks are split.
 BUFFER = 1024
-
-
-def whiten(x: Any) -> Any:
-    """Images (b, H, W, C) on the 0..255 scale -> float32, each standardized as
-    `rethink.data.preprocess.whiten` does it (std floored at 1/sqrt(H*W*C) of 0..1)."""
-    v = x.astype(jnp.float32)
-    size = v.shape[1] * v.shape[2] * v.shape[3]
-    mean = jnp.mean(v, axis=(1, 2, 3), keepdims=True)
-    std = jnp.sqrt(jnp.mean(jnp.square(v - mean), axis=(1, 2, 3), keepdims=True))
-    return (v - mean) / jnp.maximum(std, 255.0 / math.sqrt(size))
-
-
-def augment_batch(
-    x: Any, dy: Any, dx: Any, flip: Any, mode: str, crop: tuple[int, int] = (CROP, CROP)
-) -> Any:
-    """A batch's random crops, as `rethink.data.pipeline.window_crop` / `padded_crop`.
-
-    "window": uint8 (b, H, W, C) -> whitened float32 (b, *crop, C) (CIFAR: 32 -> 28);
-    "padded": preprocessed (b, h, w, C), zero-padded by PAD, -> (b, h, w, C).
-    """
-    if mode == "padded":
-        crop = (x.shape[1], x.shape[2])
-        x = jnp.pad(x, ((0, 0), (PAD, PAD), (PAD, PAD), (0, 0)))
-    size = (crop[0], crop[1], x.shape[-1])
-    zero = jnp.zeros((), dtype=dy.dtype)
-
-    def window(image: Any, top: Any, left: Any) -> Any:
-        return jax.lax.dynamic_slice(image, (top, left, zero), size)
-
-    crops = jax.vmap(window)(x, dy, dx)
-    crops = jnp.where(flip[:, None, None, None], crops[:, :, ::-1, :], crops)
-    return whiten(crops) if mode == "window" else crops
 
 
 class JaxStepper:
@@ -76,15 +45,15 @@ class JaxStepper:
         y_train: np.ndarray,
         batch_size: int,
         augment: str | None = None,
-        crop: tuple[int, int] = (CROP, CROP),
+        crop: tuple[int, int] | None = None,
     ):
         """`x_train`: the images trained on, or, with `augment` ("window" or
         "padded"), the images cropped from (raw uint8 whole images, or
-        preprocessed); `crop`: the window's (rows, columns) (CIFAR: 28x28)."""
+        preprocessed); `crop`: the "window" crop's (rows, columns) (CIFAR: 28x28)."""
         self.model = model
         self.batch_size = batch_size
         self.augment = augment
-        self.crop = (int(crop[0]), int(crop[1]))
+        self.crop = None if crop is None else (int(crop[0]), int(crop[1]))
         self.n = len(y_train)
         self.x = jax.device_put(x_train)
         self.y = jax.device_put(np.asarray(y_train, dtype=np.int32))

@@ -7,11 +7,12 @@ does, minus the data adapter's per-batch host-to-device copy, the metric
 objects and the per-step read of the loss that `fit()`'s callbacks force.
 Losses and accuracies stay on the device until the chunk's end.
 
-Random crops (`augment`) are part of the step (`augment_batch`): the host
-loop gathers the batch's images from the resident set (raw uint8 32x32 for
-the "window" crop, preprocessed 28x28 for "padded") and slices the epoch's
-crop offsets and flips; the step crops, flips and whitens. The step's inputs
-are batch-sized tensors only, never the resident data set.
+Random crops (`augment`) are part of the step (`augment_batch` of
+`rethink.train.steppers.augmentation`, shared with JAX): the host loop
+gathers the batch's images from the resident set (raw uint8 32x32 for the
+"window" crop, preprocessed 28x28 for "padded") and slices the epoch's crop
+offsets and flips; the step crops, flips and whitens. The step's inputs are
+batch-sized tensors only, never the resident data set.
 
 The update is Keras's torch SGD (`SgdUpdate`), with one change: the learning
 rate stays a device tensor. Keras's own `apply` hands it to `_foreach_add_` as
@@ -31,7 +32,6 @@ that step, says so through `log`, and continues eagerly.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from typing import Any
 
@@ -39,8 +39,9 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from rethink.data.pipeline import CROP, PAD, Crops
+from rethink.data.pipeline import Crops
 from rethink.train.steppers import check_crops
+from rethink.train.steppers.augmentation import augment_batch
 
 
 def resolve_compile(mode: str, device: torch.device) -> str:
@@ -48,41 +49,6 @@ def resolve_compile(mode: str, device: torch.device) -> str:
     if mode == "auto":
         return "cudagraphs" if device.type == "cuda" else "off"
     return mode
-
-
-def whiten(x: torch.Tensor) -> torch.Tensor:
-    """Images (b, H, W, C) on the 0..255 scale -> float32, each standardized as
-    `rethink.data.preprocess.whiten` does it (std floored at 1/sqrt(H*W*C) of 0..1)."""
-    v = x.float()
-    size = v.shape[1] * v.shape[2] * v.shape[3]
-    mean = v.mean(dim=(1, 2, 3), keepdim=True)
-    std = (v - mean).square().mean(dim=(1, 2, 3), keepdim=True).sqrt()
-    return (v - mean) / std.clamp_min(255.0 / math.sqrt(size))
-
-
-def augment_batch(
-    x: torch.Tensor,
-    dy: torch.Tensor,
-    dx: torch.Tensor,
-    flip: torch.Tensor,
-    mode: str,
-    crop: tuple[int, int] = (CROP, CROP),
-) -> torch.Tensor:
-    """A batch's random crops, as `rethink.data.pipeline.window_crop` / `padded_crop`.
-
-    "window": uint8 (b, H, W, C) -> whitened float32 (b, *crop, C) (CIFAR: 32 -> 28);
-    "padded": preprocessed (b, h, w, C), zero-padded by PAD, -> (b, h, w, C).
-    """
-    if mode == "padded":
-        crop = (x.shape[1], x.shape[2])
-        x = F.pad(x, (0, 0, PAD, PAD, PAD, PAD))
-    span_y = torch.arange(crop[0], device=x.device)
-    span_x = torch.arange(crop[1], device=x.device)
-    rows = dy.long()[:, None] + span_y[None, :]  # (b, h)
-    cols = dx.long()[:, None] + torch.where(flip[:, None], crop[1] - 1 - span_x, span_x)
-    batch = torch.arange(x.shape[0], device=x.device)[:, None, None]
-    crops = x[batch, rows[:, :, None], cols[:, None, :]]
-    return whiten(crops) if mode == "window" else crops
 
 
 def _dynamo_friendly(model: Any) -> None:
@@ -171,16 +137,16 @@ class TorchStepper:
         compile: str = "auto",
         log: Callable[[str], None] = lambda _: None,
         augment: str | None = None,
-        crop: tuple[int, int] = (CROP, CROP),
+        crop: tuple[int, int] | None = None,
     ):
         """`x_train`: the images trained on, or, with `augment` ("window" or
         "padded"), the images cropped from (raw uint8 whole images, or
-        preprocessed); `crop`: the window's (rows, columns) (CIFAR: 28x28)."""
+        preprocessed); `crop`: the "window" crop's (rows, columns) (CIFAR: 28x28)."""
         self.model = model
         self.batch_size = batch_size
         self.log = log
         self.augment = augment
-        self.crop = (int(crop[0]), int(crop[1]))
+        self.crop = None if crop is None else (int(crop[0]), int(crop[1]))
         self.device = model.trainable_variables[0].value.device
         self.x = torch.as_tensor(x_train, device=self.device)
         self.y = torch.as_tensor(np.asarray(y_train, dtype=np.int64), device=self.device)
