@@ -3,6 +3,8 @@
     nox                          # everything: tests on tensorflow, torch, jax; lint; typecheck
     nox -s "tests(backend='jax')" -- -k corruption   # one backend, pytest args after --
     nox -s lint typecheck imports
+    nox -s docs                  # the documentation site (mkdocs --strict) and the notebook
+    nox -s docs -- --site-dir site   # mkdocs build arguments after --
     nox -s figures               # opt-in: docs/figures/campaign/ from the runs in results/
 
 Each backend gets its own virtualenv with KERAS_BACKEND set (Keras fixes its
@@ -22,7 +24,7 @@ from pathlib import Path
 
 import nox
 
-nox.options.sessions = ["tests", "lint", "typecheck", "imports"]
+nox.options.sessions = ["tests", "lint", "typecheck", "imports", "docs"]
 nox.options.reuse_existing_virtualenvs = False
 
 BACKENDS = ["tensorflow", "torch", "jax"]
@@ -30,6 +32,11 @@ BACKENDS = ["tensorflow", "torch", "jax"]
 RUFF = "ruff==0.17.6"
 MYPY = ("mypy==2.4.1", "pandas-stubs==3.1.0.261029")
 IMPORT_LINTER = "import-linter==2.17"
+# What ruff checks (docs/hooks.py alone of docs/: ruff would format the pages' code blocks).
+LINTED = ("src", "tests", "examples", "docs/hooks.py", "noxfile.py")
+# The documentation: pyproject.toml's `docs` extra (pinned there), the notebooks it executes.
+DOCS_EXTRA = ".[docs]"
+NOTEBOOKS = ("examples/explore_grid.ipynb",)
 # The campaign's kept runs (results/README.md) and where their figures and report go.
 RESULTS = "results"
 CAMPAIGN_FIGURES = "docs/figures/campaign"
@@ -60,8 +67,8 @@ def tests(session: nox.Session, backend: str) -> None:
 def lint(session: nox.Session) -> None:
     """Ruff lint and format check."""
     session.install(RUFF)
-    session.run("ruff", "check", "src", "tests", "examples", "noxfile.py")
-    session.run("ruff", "format", "--check", "src", "tests", "examples", "noxfile.py")
+    session.run("ruff", "check", *LINTED)
+    session.run("ruff", "format", "--check", *LINTED)
 
 
 @nox.session
@@ -79,10 +86,25 @@ def imports(session: nox.Session) -> None:
     session.run("lint-imports")
 
 
+@nox.session
+def docs(session: nox.Session) -> None:
+    """The example notebooks, executed (nbmake), then the site, built with `mkdocs build
+    --strict` (a broken link or anchor, a page outside the nav or an API reference that
+    does not resolve fails). Arguments after -- go to mkdocs build (default: the site in
+    the session's temporary folder)."""
+    # No backend framework: the notebook reads run folders, the docs read the source.
+    session.install("-e", DOCS_EXTRA)
+    env = {"MPLBACKEND": "Agg", "NO_MKDOCS_2_WARNING": "1"}
+    session.run("pytest", "--nbmake", "-p", "no:cacheprovider", "-q", *NOTEBOOKS, env=env)
+    site = session.posargs or ["--site-dir", str(Path(session.create_tmp()) / "site")]
+    session.run("mkdocs", "build", "--strict", *site, env=env)
+
+
 @nox.session(default=False)
 def figures(session: nox.Session) -> None:
     """Redraw the campaign's figures and report (docs/figures/campaign) from results/."""
-    parts = sorted(p.name for p in Path(RESULTS).glob("*") if p.is_dir())
+    # Parts only: check-* folders repeat runs of a part another way (e.g. packed).
+    parts = sorted(p.name for p in Path(RESULTS).glob("part*") if p.is_dir())
     if not parts:
         session.log(f"{RESULTS}/ holds no campaign part yet: nothing to draw")
         return

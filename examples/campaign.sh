@@ -20,6 +20,20 @@
 #                          0, 0.2, ..., 1, stopping at fit (--preset fig1b): 12 runs
 #   part6-seed1            seed 1 of part 1: 5 runs (with part 1 and part6-seed2: bands)
 #   part6-seed2            seed 2 of part 1: 5 runs
+#   part7-own-model        your own model (issue 27): examples/own_model.py's ResNet-20 on
+#                          true and random labels, the paper's protocol: 2 runs (QUICK
+#                          keeps the ResNet, at QUICK's size; MODELS does not apply)
+#   part8-memorization     memorization example by example (issue 26): Inception at
+#                          partial-label levels 0.2, 0.4, 0.6, 0.8 and random labels, the
+#                          paper's protocol (5 runs; their examples.npz and clean/changed
+#                          columns give the memorization figures and report section)
+#   part9-kernel-patches   section 5's random features (issue 25): the patch network (32,000
+#                          filters) on all 50,000 images, lambda 0 then 1e-5, each a
+#                          `rethink kernel` into part9-kernel-patches/lam-*/ (kernel.json,
+#                          kernel_features.npz); jax, float64
+#   part10-kernel-bandwidth  the Gaussian kernel on all 50,000 images at sigma = median and
+#                          median / sqrt(2) (--bandwidth-scale 1, 0.7071), into
+#                          part10-kernel-bandwidth/scale-*/
 #
 # Every grid runs on jax with --jobs auto and --compact (a finished run drops its
 # checkpoint and model at once, so a command cut off leaves its finished runs small),
@@ -42,7 +56,8 @@
 set -uo pipefail
 
 usage="usage: $0 PART OUT DATA (PART: part1-inception, part2-inception-no-bn, \
-part3-alexnet-mlps, part4-table1-conv, part5-fig1b, part6-seed1, part6-seed2)"
+part3-alexnet-mlps, part4-table1-conv, part5-fig1b, part6-seed1, part6-seed2, part7-own-model, part8-memorization, \
+part9-kernel-patches, part10-kernel-bandwidth)"
 if [ $# -ne 3 ]; then
     echo "$usage" >&2
     exit 2
@@ -56,7 +71,8 @@ REPORT_S=20 # kept for the report and the tarball after the grids
 KILL_S=5    # a grid gets this long after SIGTERM (its runs stop at the next dispatch)
 
 case $part in
-part1-inception | part2-inception-no-bn | part3-alexnet-mlps | part4-table1-conv | part5-fig1b | part6-seed1 | part6-seed2) ;;
+part1-inception | part2-inception-no-bn | part3-alexnet-mlps | part4-table1-conv | part5-fig1b | part6-seed1 | part6-seed2 | part7-own-model | part8-memorization) ;;
+part9-kernel-patches | part10-kernel-bandwidth) ;;
 *)
     echo "unknown part $part; $usage" >&2
     exit 2
@@ -74,10 +90,12 @@ exec > >(tee -a "$out/$part.log") 2>&1
 if [ "${QUICK:-0}" = 1 ]; then
     # 512 images at 32 a step: an epoch ends at step 16, so each run also checkpoints.
     size=(--steps 30 --train-subset 512 --test-subset 256 --batch-size 32)
+    kernel_size=(--train-subset 300 --test-subset 200) filters=(--filters 100)
     declare -A model_of=([inception]=mlp_1x512 [inception_no_bn]=mlp_3x512 [alexnet]=mlp_1x512
         [mlp_1x512]=mlp_1x512 [mlp_3x512]=mlp_3x512)
 else
     size=()
+    kernel_size=() filters=(--filters 32000)
     declare -A model_of=([inception]=inception [inception_no_bn]=inception_no_bn
         [alexnet]=alexnet [mlp_1x512]=mlp_1x512 [mlp_3x512]=mlp_3x512)
 fi
@@ -119,6 +137,19 @@ grid() {
     return 0
 }
 
+kernel() { # one `rethink kernel` (section 5) under what is left of the deadline
+    local limit=$(($(left) - REPORT_S - KILL_S)) start
+    if [ "$limit" -lt 15 ]; then
+        echo "== skipped (deadline): kernel $*"
+        return 0
+    fi
+    echo "== $(date -u +%H:%M:%S) [$(($(date +%s) - began))s] (limit ${limit}s) rethink kernel $*"
+    start=$(date +%s)
+    timeout --kill-after=$KILL_S "$limit" "${rethink[@]}" kernel "$@" "${kernel_size[@]}" \
+        --backend jax --quiet
+    echo "== kernel rc=$? after $(($(date +%s) - start))s"
+}
+
 report() {
     local folder
     for folder in "$@"; do
@@ -153,9 +184,28 @@ part4-table1-conv)
 part5-fig1b) grid --preset fig1b --models "$(models inception,alexnet)" --out "$out/$part" ;;
 part6-seed1) grid --preset paper --models "$(models inception)" --seeds 1-1 --out "$out/$part" ;;
 part6-seed2) grid --preset paper --models "$(models inception)" --seeds 2-2 --out "$out/$part" ;;
+part9-kernel-patches)
+    for lam in 0 1e-5; do
+        kernel --kernel features --lam "$lam" "${filters[@]}" --out "$out/$part/lam-$lam"
+    done
+    ;;
+part10-kernel-bandwidth)
+    for scale in 1 0.7071; do
+        kernel --bandwidth-scale "$scale" --out "$out/$part/scale-$scale"
+    done
+    ;;
+part7-own-model)
+    # A model of yours by file: each run folder keeps a copy of it (model.py, model.json).
+    own="$(cd "$(dirname "$0")" && pwd)/own_model.py:resnet20"
+    grid --preset paper --models "$own" --corruptions true_labels,random_labels --out "$out/$part"
+    ;;
+part8-memorization)
+    grid --preset paper --models "$(models inception)" --corruptions random_labels \
+        --levels 0.2,0.4,0.6,0.8 --out "$out/$part"
+    ;;
 esac
 
-report "${folders[@]}"
+[[ $part == part9-kernel-* || $part == part10-kernel-* ]] || report "${folders[@]}" # kernel.json, no runs
 names=()
 for folder in "${folders[@]}"; do
     [ -d "$folder" ] && names+=("$(basename "$folder")")

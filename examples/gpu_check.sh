@@ -14,10 +14,23 @@
 #             (auto) and eager; OUT/profile/
 #   torch     the torch native loop alone (--torch-compile auto) on Inception with and
 #             without BatchNorm: to re-measure after a change to the torch step
+#   torch-graph  issue 23, the torch step as one CUDA graph: 100 replayed steps against
+#             100 eager steps (equal to float rounding), launches per step from a
+#             profiler trace, capture time, per model (examples/torch_graph_check.py,
+#             OUT/torch-graph/); then `rethink bench` of the five models on jax and on
+#             torch (--torch-compile graph) in one command from the same card
+#             (torch eager: the bench stage); OUT/bench-torch-graph.json
+#   pack      issue 24, packed runs: `rethink bench --pack 5` and unpacked of the five
+#             models on jax from the same card (OUT/bench-pack*.json), then the whole
+#             paper grid (25 runs) with --pack 5, timed end to end with `rethink
+#             grid` (compile included; target <= 5 minutes), report and figures;
+#             OUT/paper-packed/
 #   regularized  section 3 at the paper's protocol for the conv nets: Inception and
 #             AlexNet on random labels with weight decay, both at once, then report
 #   kernel    section 5 at the paper's size on jax in float64: the Gaussian kernel on
-#             all 50,000 images, then 32,000 random filters with lambda 0 and 1e-3
+#             all 50,000 images (sigma = median, levels 0..1; then sigma = median /
+#             sqrt(2)), then the patch network (issue 25: 32,000 filters, Gaussian kernel
+#             on the features) with lambda 0 and 1e-5
 #   construct section 4 on all 50,000 images, true and random labels
 # (the default is the first three; name the others to run them)
 # Everything readable offline (run folders, JSON, traces, logs)
@@ -55,6 +68,7 @@ if [ "${QUICK:-0}" = 1 ]; then
     bench_size=(--warmup 3 --steps 6 --images 1024 --batch-size 32)
     profile_size=(--model mlp_3x512 --warmup 3 --steps 4 --batch-size 32)
     headline_model=mlp_1x512
+    graph_check=(--models mlp_3x512,alexnet --steps 6 --profile-steps 2 --batch-size 16 --images 64)
 else
     regularized_models=inception,alexnet
     kernel_size=()
@@ -67,6 +81,7 @@ else
     bench_size=()
     profile_size=(--model inception --warmup 30 --steps 20)
     headline_model=inception
+    graph_check=(--steps 100 --profile-steps 10)
 fi
 
 # Run a command under `timeout`: at most $1 seconds, never past the deadline.
@@ -117,6 +132,23 @@ for stage in "${stages[@]}"; do
         step 200 $rethink bench --models "$torch_models" --backends torch "${bench_size[@]}" \
             --torch-compile auto --json "$work/bench-torch-native-auto.json"
         ;;
+    torch-graph)
+        # At most 9 minutes in all: one device command (torch eager: the `bench` stage).
+        KERAS_BACKEND=torch step 180 python3 "$here/torch_graph_check.py" "$work/torch-graph" \
+            "${graph_check[@]}"
+        step 360 $rethink bench --models "$models" --backends jax,torch "${bench_size[@]}" \
+            --torch-compile graph --json "$work/bench-torch-graph.json"
+        ;;
+    pack)
+        step 300 $rethink bench --models "$models" --backends jax "${bench_size[@]}" \
+            --pack 5 --json "$work/bench-pack5.json"
+        step 200 $rethink bench --models "$models" --backends jax "${bench_size[@]}" \
+            --json "$work/bench-pack1.json"
+        step 540 $rethink grid --preset paper --models "$models" --backend jax --pack 5 --jobs auto --compact \
+            --data "$data" --out "$work/paper-packed" "${headline_size[@]}"
+        step 60 $rethink report "$work/paper-packed"
+        step 60 $rethink plot "$work/paper-packed"
+        ;;
     profile)
         for mode in auto off; do
             KERAS_BACKEND=torch step 120 python3 "$here/profile_torch_step.py" \
@@ -132,9 +164,11 @@ for stage in "${stages[@]}"; do
     kernel)
         step 300 $rethink kernel --backend jax --data "$data" "${kernel_size[@]}" \
             --levels 0,0.2,0.4,0.6,0.8,1 --out "$work/kernel-gaussian"
-        for lam in 0 1e-3; do
-            step 300 $rethink kernel --backend jax --data "$data" "${kernel_size[@]}" \
-                --kernel features "${filters[@]}" --lam "$lam" --out "$work/kernel-features-$lam"
+        step 200 $rethink kernel --backend jax --data "$data" "${kernel_size[@]}" \
+            --bandwidth-scale 0.7071 --out "$work/kernel-gaussian-median-sqrt2"
+        for lam in 0 1e-5; do
+            step 540 $rethink kernel --backend jax --data "$data" "${kernel_size[@]}" \
+                --kernel features "${filters[@]}" --lam "$lam" --out "$work/kernel-patches-$lam"
         done
         ;;
     construct)
@@ -144,7 +178,7 @@ for stage in "${stages[@]}"; do
         done
         ;;
     *)
-        echo "unknown stage $stage (headline, bench, torch, profile, regularized, kernel, construct)"
+        echo "unknown stage $stage (headline, bench, torch, torch-graph, pack, profile, regularized, kernel, construct)"
         exit 2
         ;;
     esac

@@ -73,3 +73,23 @@ def test_a_failing_model_becomes_an_error_row(monkeypatch: pytest.MonkeyPatch) -
     assert [r["model"] for r in rows] == ["mlp_1x512", "mlp_3x512"]
     assert all(r["error"] == "RuntimeError: out of memory" for r in rows)
     assert all(r["paper_grid_s"] is None for r in rows)
+
+
+def test_a_packed_row_counts_every_run_of_the_pack() -> None:
+    settings = BenchSpec.tiny(backends=(BACKEND,), warmup=2, steps=10, images=320, pack=3)
+    [row] = worker.measure(settings)
+    if BACKEND != "jax":  # only jax packs: a row naming why
+        assert row["error"] is not None and "jax" in row["error"]
+        return
+    assert row["error"] is None, row["error"]
+    assert row["pack"] == 3 and row["loop"] == "native x3"
+    # Three runs' images per packed step; each run's share of a paper-length pack.
+    assert row["images_per_s"] == pytest.approx(3 * 32 * 1000 / row["ms_per_step"])
+    assert row["paper_run_s"] == pytest.approx(25_000 * row["ms_per_step"] / 1000 / 3)
+
+
+def test_pack_must_be_positive() -> None:
+    from rethink.bench import BenchError
+
+    with pytest.raises(BenchError, match="pack must be positive"):
+        BenchSpec.tiny(backends=(BACKEND,), pack=0)

@@ -78,6 +78,15 @@ def test_progress_is_a_line_per_stage_off_a_terminal(folder: Path) -> None:
         (["--max-memory", "0.0001"], "too large: 120 training and 50 test points"),
         (["--train-subset", "500"], "larger than the 120 training images"),
         (["--kernel", "features", "--patch", "40"], "patch must be smaller"),
+        (["--kernel", "features", "--design", "coates"], "unknown design 'coates'"),
+        (["--kernel", "features", "--patch-source", "noise"], "unknown patch source"),
+        (["--kernel", "features", "--feature-kernel", "poly"], "unknown feature kernel"),
+        (["--kernel", "features", "--gamma", "-1"], "gamma must be a positive number"),
+        (["--kernel", "features", "--zca-bias", "0"], "zca-bias must be a positive number"),
+        (["--kernel", "features", "--threshold", "-1"], "threshold must be >= 0"),
+        (["--kernel", "features", "--pool", "0"], "pool must be positive"),
+        (["--kernel", "features", "--pool", "2", "--pool-window", "5"], "do not cover"),
+        (["--bandwidth-scale", "0"], "bandwidth-scale must be a positive number"),
     ],
 )
 def test_bad_input_is_one_line(folder: Path, args: list[str], message: str) -> None:
@@ -85,6 +94,35 @@ def test_bad_input_is_one_line(folder: Path, args: list[str], message: str) -> N
     assert code == 2
     assert output.startswith("error:") and len(output.strip().splitlines()) == 1, output
     assert message in output.replace("\n", " ")
+
+
+def test_the_patch_network_from_the_command_line(folder: Path, tmp_path: Path) -> None:
+    """Every flag of the patch network reaches kernel.json; its state is saved beside it."""
+    code, output = rethink(
+        "--kernel", "features", "--filters", "16", "--crop", "8", "--patch", "4",
+        "--pool", "2", "--pool-window", "3", "--threshold", "0.5", "--zca-bias", "0.2",
+        "--feature-kernel", "gaussian", "--gamma", "0.5", "--lam", "1e-6",
+        "--data", str(folder), "--out", str(tmp_path), "--quiet",
+    )  # fmt: skip
+    assert code == 0, output
+    assert output.startswith("random features (patches): 16 filters 4x4, 128 features; Gaussian")
+    assert "note: the ZCA is fitted on 120 training images of 192 dimensions" in output
+    report = json.loads((tmp_path / "kernel.json").read_text())
+    s = report["settings"]
+    assert (s["design"], s["patch"], s["pool_window"], s["threshold"], s["zca_bias"]) == (
+        "patches",
+        4,
+        3,
+        0.5,
+        0.2,
+    )
+    assert report["gamma"] == 0.5 and report["state_file"] == "kernel_features.npz"
+    assert (tmp_path / "kernel_features.npz").stat().st_size > 0
+    code, output = rethink(
+        "--kernel", "features", "--design", "gaussian-filters", "--filters", "16",
+        "--data", str(folder), "--quiet",
+    )  # fmt: skip
+    assert code == 0 and output.startswith("random features (gaussian-filters): 16 filters 5x5")
 
 
 def test_missing_data_is_one_line(tmp_path: Path) -> None:

@@ -165,7 +165,7 @@ def test_huge_learning_rate_ends_as_diverged(cifar_archive: Path, tmp_path: Path
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["--model", "resnet"], "'resnet' is not one of 'inception', 'inception_no_bn'"),
+        (["--model", "resnet"], "unknown model 'resnet'; choose from inception, inception_no_bn"),
         (["--model", "mlp_1x512", "--corruption", "noise"], "'noise' is not one of 'true_labels'"),
         (["--model", "mlp_1x512", "--corruption", "partial_labels", "--level", "1.5"], "[0, 1]"),
         (["--model", "mlp_1x512", "--corruption", "partial_labels"], "needs a corruption level"),

@@ -90,8 +90,9 @@ def test_random_features_interpolate(synthetic: Any) -> None:
     # float32 solve (JAX without x64): there, a small lambda, as documented.
     lam = 0.0 if DTYPE == "float64" else 1e-3
     settings = KernelSettings(
-        kernel="features", filters=64, filter_chunk=40, train_subset=150, test_subset=100, lam=lam
-    )
+        kernel="features", design="gaussian-filters", filters=64, filter_chunk=40,
+        train_subset=150, test_subset=100, lam=lam,
+    )  # fmt: skip
     report = run_kernel(settings, synthetic)
     (result,) = report.results
     assert report.features == 256 and report.settings["filters"] == 64
@@ -130,7 +131,12 @@ def test_data_that_do_not_fit_are_a_kernel_error(synthetic: Any) -> None:
     with pytest.raises(KernelError, match="larger than the 300 training images"):
         labellings(KernelSettings(train_subset=301), synthetic, KNOWN["cifar10"])
     with pytest.raises(KernelError, match="patch must be smaller"):
-        run_kernel(KernelSettings(kernel="features", patch=28, train_subset=20), synthetic)
+        run_kernel(
+            KernelSettings(kernel="features", design="gaussian-filters", patch=28, train_subset=20),
+            synthetic,
+        )
+    with pytest.raises(KernelError, match="patch must be smaller than the 32x32"):
+        run_kernel(KernelSettings(kernel="features", patch=32, train_subset=20), synthetic)
 
 
 def test_labellings_stack_one_label_column_per_level(synthetic: Any) -> None:
@@ -171,8 +177,9 @@ def test_true_labels_generalize_far_better_than_chance(raw: Any) -> None:
 def test_random_features_interpolate_and_generalize(raw: Any) -> None:
     lam = 0.0 if DTYPE == "float64" else 1e-3
     settings = KernelSettings(
-        kernel="features", filters=256, filter_chunk=100, train_subset=300, test_subset=300, lam=lam
-    )
+        kernel="features", design="gaussian-filters", filters=256, filter_chunk=100,
+        train_subset=300, test_subset=300, lam=lam,
+    )  # fmt: skip
     report = run_kernel(settings, raw)
     (result,) = report.results
     assert report.features == 1024

@@ -23,8 +23,28 @@ def test_the_json_always_and_a_figure_only_for_a_sweep(
     assert set(stored) == {
         "settings", "backend", "dtype", "dtype_note", "n_train", "n_test", "bandwidth",
         "features", "jitter", "factorizations", "memory", "seconds", "results", "dataset",
+        "gamma", "feature_median", "warnings", "state_arrays",
     }  # fmt: skip
     sweep = make_report(results=[make_result(0.0), make_result(0.5), make_result(1.0)])
     paths = write_report(sweep, tmp_path / "sweep")
     assert [p.name for p in paths] == ["kernel.json", "kernel_norm.png", "kernel_norm.pdf"]
     assert all(p.stat().st_size > 0 for p in paths)
+
+
+def test_the_patch_networks_state_is_saved_beside_the_json(
+    tmp_path: Path, make_report: Make
+) -> None:
+    import numpy as np
+
+    state = {
+        "filters": np.ones((3, 6, 6, 3), np.float32),
+        "zca_matrix": np.eye(4, dtype=np.float32),
+    }
+    paths = write_report(make_report(state=state), tmp_path)
+    assert [p.name for p in paths] == ["kernel.json", "kernel_features.npz"]
+    stored = json.loads((tmp_path / "kernel.json").read_text())
+    assert stored["state_file"] == "kernel_features.npz"
+    assert stored["state_arrays"] == {"filters": [3, 6, 6, 3], "zca_matrix": [4, 4]}
+    with np.load(tmp_path / stored["state_file"]) as saved:
+        np.testing.assert_array_equal(saved["zca_matrix"], np.eye(4))
+        assert saved["filters"].shape == (3, 6, 6, 3)

@@ -54,12 +54,20 @@ def test_rows_are_the_table_of_results(make_report: Make, make_result: MakeResul
 
 
 def test_random_features_and_other_data_sets_say_so(make_report: Make) -> None:
-    settings = dict(make_report().settings, kernel="features", patch=5)
+    settings = dict(make_report().settings, kernel="features", design="gaussian-filters", patch=5)
     report = make_report(
         settings=settings, features=8000, bandwidth=None, dataset={"name": "mnist"}
     )
-    assert report.headline().startswith("random features: 2000 filters 5x5, 8000 features; ")
+    assert report.headline().startswith(
+        "random features (gaussian-filters): 2000 filters 5x5, 8000 features; linear kernel; "
+    )
     assert report.timing().endswith("no paper numbers for mnist")
+    patches = dict(settings, design="patches", patch=None)
+    report = make_report(settings=patches, features=16000, bandwidth=None, gamma=2.5)
+    assert report.headline().startswith(
+        "random features (patches): 2000 filters 6x6, 16000 features; Gaussian kernel on them, "
+        "gamma 2.5; "
+    )
 
 
 @pytest.mark.parametrize("level", [None, 0.4])

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from rethink.kernel import KernelError, KernelSettings
-from rethink.kernel.settings import CPU_FILTERS, GPU_FILTERS
+from rethink.kernel.settings import CPU_BATCH, CPU_FILTERS, GPU_BATCH, GPU_FILTERS
 from rethink.paper import KERNEL_FILTERS
 from rethink.spec import DataSpec
 
@@ -54,6 +54,10 @@ def test_filters_default_per_device_and_stay_when_given() -> None:
     assert KernelSettings().with_filters(accelerated=True).filters == GPU_FILTERS
     assert KernelSettings().with_filters(accelerated=False).filters == CPU_FILTERS
     assert KernelSettings(filters=77).with_filters(accelerated=True).filters == 77
+    # The convolution batch too: large on a GPU, small on a CPU (eager temporaries).
+    assert KernelSettings().with_filters(accelerated=True).batch == GPU_BATCH
+    assert KernelSettings().with_filters(accelerated=False).batch == CPU_BATCH
+    assert KernelSettings(batch=5).with_filters(accelerated=False).batch == 5
 
 
 def test_regularized_is_a_positive_lambda() -> None:

@@ -16,29 +16,34 @@ import pytest
 from rethink.results.loading import load_grid, load_grids
 from rethink.results.render import render_markdown
 from rethink.results.report import build_report
-from rethink.run.folder import ENV, METRICS, RESULT, SPEC
+from rethink.run.folder import ENV, EXAMPLES, METRICS, RESULT, SPEC
 
 ROOT = Path(__file__).resolve().parents[2]
 RESULTS = ROOT / "results"
-PARTS = sorted(p for p in RESULTS.glob("*") if p.is_dir())
+FOLDERS = sorted(p for p in RESULTS.glob("*") if p.is_dir())
+# The campaign's parts; check-* folders repeat a part's runs another way (results/README.md).
+PARTS = [p for p in FOLDERS if p.name.startswith("part")]
 NONE_YET = "results/ holds no campaign part yet (results/README.md: how one is added)"
 # What a compact copy holds (rethink.results.compact): nothing to resume or reload from.
 GRID_FILES = {"grid.json"}
-RUN_FILES = {SPEC, ENV, METRICS, RESULT}
+RUN_FILES = {SPEC, ENV, METRICS, RESULT, EXAMPLES}
 NEEDED = {SPEC, ENV, METRICS}  # result.json is absent only for an unfinished run
-MAX_BYTES_PER_RUN = 100_000  # a paper-length run is about 30 KB
-NAME = re.compile(r"part\d+-[a-z0-9]+(-[a-z0-9]+)*")
+MAX_BYTES_PER_RUN = 100_000  # a paper-length run is about 30 KB, examples.npz apart
+MAX_EXAMPLES_BYTES = 1_000_000  # examples.npz, compressed: about 0.25 MB for 50,000 images
+NAME = re.compile(r"(part\d+|check)-[a-z0-9]+(-[a-z0-9]+)*")
 
 parts = pytest.mark.parametrize(
     "part",
-    PARTS or [pytest.param(None, marks=pytest.mark.skip(reason=NONE_YET))],
-    ids=[p.name for p in PARTS] or ["none"],
+    FOLDERS or [pytest.param(None, marks=pytest.mark.skip(reason=NONE_YET))],
+    ids=[p.name for p in FOLDERS] or ["none"],
 )
 
 
 @parts
 def test_a_part_holds_only_result_files_and_stays_small(part: Path) -> None:
-    assert NAME.fullmatch(part.name), f"{part.name}: name parts partN-<what> (results/README.md)"
+    assert NAME.fullmatch(part.name), (
+        f"{part.name}: name parts partN-<what>, checks check-<what> (results/README.md)"
+    )
     grid = load_grid(part)
     assert grid.runs, f"{part}: no run folders"
     assert not grid.skipped, f"unreadable spec.json in {grid.skipped}"
@@ -53,8 +58,12 @@ def test_a_part_holds_only_result_files_and_stays_small(part: Path) -> None:
                 f"{path.relative_to(ROOT)} does not belong in a compact copy "
                 "(rethink export --to compact keeps only the result files)"
             )
-    size = sum(p.stat().st_size for p in part.rglob("*") if p.is_file())
+    files = [p for p in part.rglob("*") if p.is_file()]
+    size = sum(p.stat().st_size for p in files if p.name != EXAMPLES)
     assert size <= MAX_BYTES_PER_RUN * len(grid.runs), f"{part.name}: {size} bytes"
+    for p in files:
+        if p.name == EXAMPLES:
+            assert p.stat().st_size <= MAX_EXAMPLES_BYTES, f"{p}: {p.stat().st_size} bytes"
 
 
 @parts

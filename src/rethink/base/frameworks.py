@@ -5,6 +5,7 @@
     free_device_memory("torch")    # free bytes of the GPU, or None on a CPU
     reset_peak_memory("torch"); peak_memory("torch")   # a benchmark's peak
     seed_framework("torch", 0)     # the framework's own generator
+    float32_precision("torch")     # 'tf32' on a GPU: float32 matmuls/convolutions as JAX's
     enable_compilation_cache("jax", root)              # JAX's persistent cache
 
 This module and the two native steppers (`rethink.train.steppers.jax_stepper`,
@@ -150,6 +151,46 @@ def seed_framework(backend: str, seed: int) -> None:
         import torch
 
         torch.manual_seed(seed)
+
+
+def float32_precision(backend: str, apply: bool = False) -> str:
+    """How float32 matmuls and convolutions compute; `apply`: first make them compute
+    as JAX's default does (what training does before it builds a model).
+
+    JAX (XLA) and TensorFlow use TensorFloat-32 for both on GPUs that have it;
+    torch's own defaults differ (matmuls in full float32, convolutions in TF32),
+    so on a CUDA GPU `apply` sets torch to TF32 for both. Returns "tf32", "ieee"
+    (full float32), "cpu" (a CPU: float32) or, where the two differ, both; for env.json.
+    """
+    try:
+        if on_cpu(backend):
+            return "cpu"
+        if backend == "torch":
+            import torch
+
+            cuda, cudnn = torch.backends.cuda.matmul, torch.backends.cudnn
+            if hasattr(cudnn, "conv"):  # torch >= 2.9; never mix it with allow_tf32
+                if apply:
+                    cuda.fp32_precision = cudnn.conv.fp32_precision = "tf32"
+                matmul, conv = str(cuda.fp32_precision), str(cudnn.conv.fp32_precision)
+            else:
+                if apply:
+                    cuda.allow_tf32 = cudnn.allow_tf32 = True
+                matmul = "tf32" if cuda.allow_tf32 else "ieee"
+                conv = "tf32" if cudnn.allow_tf32 else "ieee"
+            return matmul if matmul == conv else f"matmul {matmul}, convolution {conv}"
+        if backend == "jax":
+            import jax
+
+            chosen = getattr(jax.config, "jax_default_matmul_precision", None)
+            return "tf32" if chosen in (None, "default", "tensorfloat32") else str(chosen)
+        if backend == "tensorflow":
+            import tensorflow as tf
+
+            return "tf32" if tf.config.experimental.tensor_float_32_execution_enabled() else "ieee"
+    except Exception as e:  # information (and a speed setting): never fail a run
+        return f"unknown ({type(e).__name__})"
+    return "unknown"
 
 
 def enable_compilation_cache(backend: str, root: Path) -> Path | None:

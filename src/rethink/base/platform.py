@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 
 from rethink.base.distribution import __version__, install_hint
-from rethink.base.frameworks import device_name, framework_cuda
+from rethink.base.frameworks import device_name, float32_precision, framework_cuda
 from rethink.base.process import lines, python_lines
 
 _DISTRIBUTIONS = {
@@ -56,6 +56,8 @@ def describe_environment(backend: str) -> dict[str, Any]:
         "rethink_version": __version__,
         "rethink_commit": source_commit(),
         "device": device_name(backend),
+        # As training computes (rethink.train.loop.train sets torch's to JAX's).
+        "float32_precision": float32_precision(backend),
         "cuda": cuda_versions(backend),
         "host": socket.gethostname(),
         "platform": platform.platform(),

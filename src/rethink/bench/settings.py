@@ -18,6 +18,7 @@ from typing import Any
 from rethink.base import backend as backend_choice  # its `installed`, looked up when called
 from rethink.models import MODELS
 from rethink.spec import PRECISIONS
+from rethink.spec.architectures import parse_reference
 from rethink.train.steppers import Execution, ExecutionError
 
 
@@ -43,6 +44,7 @@ class BenchSpec:
     images: int = 50_000  # synthetic training set: the paper's steps per epoch
     loop: str = "auto"  # keras, native or auto, as `rethink run --loop`
     torch_compile: str = "auto"  # as `rethink run --torch-compile`
+    pack: int = 1  # runs trained as one pack (jax), timed together (`rethink grid --pack`)
 
     def __post_init__(self) -> None:
         for name, known in (
@@ -54,9 +56,11 @@ class BenchSpec:
             if not chosen:
                 raise BenchError(f"no {name}s selected")
             for value in chosen:
+                if name == "model" and value not in known and parse_reference(value):
+                    continue  # a model of yours: module:builder or file.py:builder
                 if value not in known:
                     raise BenchError(f"unknown {name} {value!r}; choose from {', '.join(known)}")
-        for name in ("batch_size", "steps", "images"):
+        for name in ("batch_size", "steps", "images", "pack"):
             if getattr(self, name) <= 0:
                 raise BenchError(f"{name} must be positive, got {getattr(self, name)}")
         try:

@@ -107,7 +107,11 @@ def measure_one(settings: BenchSpec, model: str, precision: str, data: RunData) 
     stamps = _Stamps()
     t0 = time.perf_counter()
     execution = settings.execution()
-    outcome = train(spec, data, stamps, execution=execution)
+    k = settings.pack
+    if k > 1:  # K runs of other seeds and data in one step; lane 0's stamps time them all
+        outcome = _train_pack(settings, spec, data, stamps, execution)
+    else:
+        outcome = train(spec, data, stamps, execution=execution)
     if outcome.status != "completed" or not stamps.stamps:
         raise RuntimeError(f"training {outcome.status} at step {outcome.step}")
     steps, seconds = timed_span(stamps.stamps, settings.warmup)
@@ -118,20 +122,40 @@ def measure_one(settings: BenchSpec, model: str, precision: str, data: RunData) 
         "model": model,
         "precision": precision,
         "batch_size": spec.batch_size,
-        "loop": execution.loop_for(backend, precision),
+        "loop": execution.loop_for(backend, precision) + (f" x{k}" if k > 1 else ""),
+        "pack": k,
         # The most steps between two callbacks: what one dispatch (or chunk) ran.
         "steps_per_execution": max(
             [b[0] - a[0] for a, b in itertools.pairwise(stamps.stamps)], default=first_step
         ),
         "timed_steps": steps,
-        "images_per_s": spec.batch_size * steps / seconds,
+        "images_per_s": k * spec.batch_size * steps / seconds,  # all runs of a pack
         "ms_per_step": ms,
         # The first callback may come after several steps: their steady time is not compile.
         "compile_s": max(0.0, first_time - t0 - (first_step - 1) * ms / 1000),
         "peak_memory_bytes": peak,
         "peak_memory_kind": peak_kind,
-        "paper_run_s": PAPER_STEPS * ms / 1000,
+        "paper_run_s": PAPER_STEPS * ms / 1000 / k,  # a run's share of its pack
     }
+
+
+def _train_pack(
+    settings: BenchSpec, spec: RunSpec, data: RunData, stamps: Observer, execution: Any
+) -> Any:
+    """Train `settings.pack` runs as one pack (rethink.train.pack); lane 0's outcome."""
+    import dataclasses
+
+    from rethink.train.pack import PackedRun, train_packed
+
+    runs = [PackedRun(spec, data, stamps)] + [
+        PackedRun(dataclasses.replace(spec, seed=i), synthetic_data(settings, seed=i))
+        for i in range(1, settings.pack)
+    ]
+    outcomes = train_packed(runs, execution)
+    for got in outcomes:
+        if isinstance(got, BaseException):
+            raise got
+    return outcomes[0]
 
 
 def measure(settings: BenchSpec) -> list[dict[str, Any]]:
@@ -169,8 +193,10 @@ def worker_main(argv: Sequence[str]) -> int:
     backend, _ = select(os.environ.get("KERAS_BACKEND"))
     import keras  # noqa: F401  (fixes the backend before describe_environment() and training)
 
+    from rethink.base.frameworks import float32_precision
     from rethink.base.platform import describe_environment
 
+    float32_precision(backend, apply=True)  # as training sets it, before describing
     environment = describe_environment(backend)
     rows = measure(settings)
     write_json(out_path, {"environment": environment, "results": rows})

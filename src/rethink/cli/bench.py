@@ -63,6 +63,14 @@ def bench_command(
             show_default=False,
         ),
     ] = None,
+    pack: Annotated[
+        int | None,
+        typer.Option(
+            help="Train this many runs as one pack (jax) and report their aggregate "
+            "images/s, as `rethink grid --pack` trains them (default: 1, unpacked).",
+            show_default=False,
+        ),
+    ] = None,
     tiny: Annotated[
         bool, typer.Option(help="mlp_1x512, batch 32, 2 + 5 steps: seconds, for CI.")
     ] = False,
@@ -95,6 +103,7 @@ def bench_command(
         "steps": steps,
         "warmup": warmup,
         "images": images,
+        "pack": pack,
         **settings.execution(),  # what is not given: BenchSpec's defaults
     }
     changes = {k: v for k, v in given.items() if v is not None}

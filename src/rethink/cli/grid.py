@@ -25,6 +25,7 @@ from rethink.cli import (
     err_console,
     fail,
     make_execution,
+    own_model,
     parse_levels,
     use_backend,
 )
@@ -44,6 +45,7 @@ from rethink.grid.preflight import (
     fit_subsets,
     gpu_warning,
     jobs_for,
+    pack_for,
 )
 from rethink.grid.record import grid_of
 from rethink.run.folder import RunDir
@@ -76,6 +78,7 @@ def grid_command(
     out: g.OutOption = None,
     resume: g.ResumeOption = None,
     jobs: g.JobsOption = None,
+    pack: g.PackOption = None,
     gpus: g.GpusOption = None,
     executor: g.ExecutorOption = g.ExecutorName.local,
     address: g.AddressOption = None,
@@ -84,6 +87,7 @@ def grid_command(
     save_model: g.SaveModelOption = True,
     compact: g.CompactOption = False,
     dry_run: g.DryRunOption = False,
+    model_output: o.ModelOutputOption = "logits",
 ) -> None:
     """Train a grid of runs (default: the paper's 5 models x 5 randomizations), one worker process each.
 
@@ -145,9 +149,11 @@ def grid_command(
 
     # The grid process trains nothing: the backend is for its workers.
     name = use_backend(backend or (existing or {}).get("backend"), in_process=False)
+    n_pack = _or_fail(lambda: pack_for(pack, name, gpu_list, on_ray))
     cluster = _connect(address, gpus_per_run, cpus_per_run) if on_ray else None
     # Before any folder exists: bad or missing data is one line and exit 2.
     found = _or_fail(lambda: identify(specs, name, not on_ray, lambda t: say(err_console, t)))
+    own_model.for_grid(specs, found, name, model_output, resume)  # models of yours: checked
     if resume is None:
         explicit = settings.given("train_subset")
         grid, note = _or_fail(lambda: fit_subsets(grid, found, explicit))
@@ -170,6 +176,7 @@ def grid_command(
             save_model=save_model and not compact,
             dataset=found.dataset if found is not None else None,
             compact=compact,
+            pack=n_pack,
         )
     )
     print_table(console, summary(result.state))

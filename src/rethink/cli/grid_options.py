@@ -56,8 +56,14 @@ PresetOption = Annotated[
     typer.Option(help=f"Which grid (default: paper). {_PRESETS}.", rich_help_panel=SELECTION),
 ]
 ModelsOption = Annotated[
-    list[str] | None, _listed("--models", "NAMES", "Models to train (repeat or comma list).", "-m")
-]
+    list[str] | None,
+    typer.Option(
+        "--models", "--model", "-m", metavar="NAMES", show_default=False,
+        rich_help_panel=SELECTION,
+        help="Models to train (repeat or comma list): the paper's, or your own as "
+        "module.path:builder or path/to/file.py:builder.",
+    ),
+]  # fmt: skip
 CorruptionsOption = Annotated[
     list[str] | None,
     _listed("--corruptions", "NAMES", "Randomizations to train (repeat or comma list).", "-c"),
@@ -103,6 +109,14 @@ JobsOption = Annotated[
         "Runs at once: a number, or auto (the default: 4 per GPU, sharing it; on a CPU 2, "
         "or 1 on one core). With --executor ray: runs handed to the cluster at once "
         "(default: all).",
+        EXECUTION,
+    ),
+]
+PackOption = Annotated[
+    str | None,
+    _unset(
+        "Runs of one model and protocol trained as one pack, one compiled step for all "
+        "(jax): off, a number, or auto (the default: 5 on a GPU, else off).",
         EXECUTION,
     ),
 ]

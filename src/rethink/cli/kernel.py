@@ -1,7 +1,8 @@
 """`rethink kernel`: section 5's kernel interpolation (Gaussian kernel, random features).
 
     rethink kernel --train-subset 5000                       # Gaussian kernel on pixels
-    rethink kernel --kernel features --filters 2000 --train-subset 5000
+    rethink kernel --kernel features --filters 2000 --train-subset 5000   # the patch network
+    rethink kernel --kernel features --design gaussian-filters --filters 2000
     rethink kernel --levels 0,0.2,0.4,0.6,0.8,1 --out kernel_sweep   # + the norm figure
     rethink kernel --kernel features --lam 1e-3              # l2-regularized
 
@@ -63,7 +64,47 @@ def kernel_command(
             show_default=False,
         ),
     ] = None,
-    patch: Annotated[int, typer.Option(help="Filter size (patch x patch x channels).")] = K.patch,
+    design: Annotated[
+        str, typer.Option(help="Features: patches (the public pipeline) or gaussian-filters.")
+    ] = K.design,
+    patch: Annotated[
+        int | None,
+        typer.Option(
+            help="Filter side (default: 6 for patches, 5 for gaussian-filters).", show_default=False
+        ),
+    ] = None,
+    patch_source: Annotated[
+        str, typer.Option(help="patches: whitened training patches (data) or gaussian.")
+    ] = K.patch_source,
+    zca_bias: Annotated[float, typer.Option(help="patches: ZCA eigenvalue bias.")] = 0.1,
+    zca: Annotated[bool, typer.Option(help="patches: ZCA-whiten the images.")] = True,
+    image_norm: Annotated[
+        float, typer.Option(help="patches: L2 norm of each image.")
+    ] = K.image_norm,
+    threshold: Annotated[
+        float, typer.Option(help="patches: b in relu(z - b), relu(-z - b).")
+    ] = K.threshold,
+    pool: Annotated[int, typer.Option(help="patches: pooling grid (2: 2x2).")] = K.pool,
+    pool_window: Annotated[
+        int | None,
+        typer.Option(
+            help="patches: pooling window side (default: 14 on 27x27 maps).", show_default=False
+        ),
+    ] = None,
+    feature_kernel: Annotated[
+        str, typer.Option(help="patches: gaussian or linear kernel on the features.")
+    ] = K.feature_kernel,
+    gamma: Annotated[
+        float | None,
+        typer.Option(
+            help="patches: gamma in exp(-gamma |phi-phi'|^2 / features) "
+            "(default: 1 / its median over 1,000 training images).",
+            show_default=False,
+        ),
+    ] = None,
+    bandwidth_scale: Annotated[
+        float, typer.Option(help="Gaussian on pixels: sigma = this x the median distance.")
+    ] = K.bandwidth_scale,
     lam: Annotated[float, typer.Option("--lam", help="l2 regularization lambda.")] = K.lam,
     dtype: Annotated[
         str, typer.Option(help="float64 (where the backend has it, else float32) or float32.")
@@ -72,7 +113,12 @@ def kernel_command(
         int, typer.Option(help="Rows per tile: no product or factorization is larger.")
     ] = K.block,
     filter_chunk: Annotated[int, typer.Option(help="Filters computed at a time.")] = K.filter_chunk,
-    batch: Annotated[int, typer.Option(help="Images per convolution batch.")] = K.batch,
+    batch: Annotated[
+        int | None,
+        typer.Option(
+            help="Images per convolution (default: 256 on a GPU, 16 on a CPU).", show_default=False
+        ),
+    ] = None,
     levels: Annotated[
         str | None,
         typer.Option(
@@ -119,7 +165,10 @@ def kernel_command(
         fail(f"--max-memory must be positive, got {max_memory}")
     try:
         settings = KernelSettings(
-            kernel=kernel, bandwidth=bandwidth, filters=filters, patch=patch, lam=lam,
+            kernel=kernel, bandwidth=bandwidth, bandwidth_scale=bandwidth_scale, filters=filters,
+            design=design, patch=patch, patch_source=patch_source,
+            zca_bias=zca_bias if zca else None, image_norm=image_norm, threshold=threshold,
+            pool=pool, pool_window=pool_window, feature_kernel=feature_kernel, gamma=gamma, lam=lam,
             dtype=dtype, block=block, filter_chunk=filter_chunk, batch=batch,
             corruption=corruption, level=level, levels=parse_levels(levels), seed=seed,
             train_subset=train_subset, test_subset=test_subset, data=data, dataset=dataset,

@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Annotated, Any, TypeAlias
 
 import typer
 
-from rethink.models import MODELS, WEIGHT_DECAY_LAYERS
+from rethink.models import MODEL_OUTPUTS, MODELS, WEIGHT_DECAY_LAYERS
 from rethink.spec import AUGMENT_CROPS, CORRUPTIONS, PRECISIONS, RunSpec
 from rethink.spec.datasets import NAMES as DATASET_NAMES
 from rethink.train.steppers import LOOPS, TORCH_COMPILE, Execution
@@ -45,6 +45,7 @@ def choices(name: str, values: tuple[str, ...]) -> type[StrEnum]:
 # Typed as str for mypy (the members are strs); Enums for Typer at run time.
 if TYPE_CHECKING:
     Model: TypeAlias = str
+    ModelOutput: TypeAlias = str
     Corruption: TypeAlias = str
     Precision: TypeAlias = str
     Crop: TypeAlias = str
@@ -54,6 +55,7 @@ if TYPE_CHECKING:
     DatasetName: TypeAlias = str
 else:
     Model = choices("Model", MODELS)
+    ModelOutput = choices("ModelOutput", MODEL_OUTPUTS)
     Corruption = choices("Corruption", CORRUPTIONS)
     Precision = choices("Precision", PRECISIONS)
     Crop = choices("Crop", AUGMENT_CROPS)
@@ -165,8 +167,10 @@ SETTINGS = (
             "Most steps per dispatch (default: chosen per loop and device). Same metrics.",
             EXECUTION),
     Setting("torch_compile", TorchCompile,
-            "torch.compile the native torch step: off, cudagraphs, inductor, aot_eager or auto "
-            "(cudagraphs on a CUDA GPU, else off); falls back to eager if it fails.", EXECUTION),
+            "How the native torch step runs: graph (the whole step as one CUDA graph), off "
+            "(eager, the reference), a torch.compile backend (cudagraphs, inductor, aot_eager) "
+            "or auto (graph on a CUDA GPU, else off); falls back to eager if it fails.",
+            EXECUTION),
 )  # fmt: skip
 SETTING = {s.name: s for s in SETTINGS}
 
@@ -176,7 +180,17 @@ def _shown(name: str, text: str) -> Any:
 
 
 # The options other commands take one at a time (run, kernel, construct, bench).
-ModelOption = Annotated[Model | None, typer.Option(help="The model to train.")]
+ModelOption = Annotated[
+    str | None,
+    typer.Option(
+        metavar="MODEL", show_default=False,
+        help=f"The model to train: {', '.join(MODELS)}, or your own as module.path:builder or "
+        "path/to/file.py:builder (builder(input_shape, num_classes) -> keras.Model).",
+    ),
+]  # fmt: skip
+ModelOutputOption = Annotated[
+    ModelOutput, typer.Option(help="What your own model outputs: logits, or probabilities.")
+]
 CorruptionOption = Annotated[
     Corruption, _shown("corruption", "The randomization of the training set.")
 ]

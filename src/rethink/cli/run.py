@@ -9,13 +9,22 @@ from __future__ import annotations
 
 import contextlib
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
 from rethink.base.console import say
 from rethink.base.text import percent
-from rethink.cli import BackendOption, app, console, err_console, fail, make_execution, use_backend
+from rethink.cli import (
+    BackendOption,
+    app,
+    console,
+    err_console,
+    fail,
+    make_execution,
+    own_model,
+    use_backend,
+)
 from rethink.cli import options as o
 from rethink.cli.settings import Settings, with_settings
 from rethink.models import MODELS
@@ -28,6 +37,7 @@ D = o.DEFAULTS
 @with_settings()
 def run_command(
     model: o.ModelOption = None,
+    model_output: o.ModelOutputOption = "logits",
     corruption: o.CorruptionOption = D["corruption"],
     level: o.Level = D["level"],
     seed: o.Seed = D["seed"],
@@ -37,10 +47,13 @@ def run_command(
     resume: Annotated[
         bool, typer.Option(help="Continue the run folder from its last checkpoint.")
     ] = False,
-    spec_file: Annotated[
-        Path | None,
+    spec_files: Annotated[
+        list[Path] | None,
         typer.Option(
-            "--spec", help="Read every setting from a spec.json (other settings ignored)."
+            "--spec",
+            help="Read every setting from a spec.json (other settings ignored). Given "
+            "several times: train those runs as one pack, one compiled step for all (jax; "
+            "they must share model and protocol, as `rethink grid --pack` packs them).",
         ),
     ] = None,
     quiet: Annotated[bool, typer.Option(help="No progress display.")] = False,
@@ -69,17 +82,21 @@ def run_command(
     """
     from rethink.run.execute import RunError, execute, load_spec
 
+    if spec_files and model is not None:
+        fail("give --spec or --model, not both")
+    if spec_files and len(spec_files) > 1:
+        _run_pack(spec_files, out, backend, resume, quiet, settings, save_model, keep_checkpoint)
     try:
-        if spec_file is not None:
-            if model is not None:
-                fail("give --spec or --model, not both")
-            spec = load_spec(spec_file)
+        if spec_files:
+            spec = load_spec(spec_files[0])
         else:
             spec = _spec(model, corruption, level, seed, settings)
     except (SpecError, RunError) as e:
         fail(str(e))
+    own_model.outputs([] if spec_files else [spec.model], model_output)
     execution = make_execution(settings.execution(), spec.extra)
     name = use_backend(backend, quiet=quiet)
+    own_model.importable(spec.model)
 
     from rethink.run.progress import display_for
 
@@ -99,18 +116,55 @@ def run_command(
     except RunError as e:
         fail(str(e))
     status = result.get("status")
-    line = (
-        f"{spec.run_id}: {status} at step {result.get('step')}"
-        f", train acc {percent(result.get('train_acc'), 2)}, test acc {percent(result.get('test_acc'), 2)}"
-        f", steps to fit {result.get('steps_to_fit')}"
-    )
-    if result.get("error"):
-        line += f" ({result['error']})"
-    say(console, line)
+    say(console, _result_line(spec, result))
     say(console, f"run folder: {out / spec.run_id}")
     if status == "stopped":
         err_console.print("stopped; continue with the same command plus --resume")
     raise typer.Exit(code)
+
+
+def _run_pack(
+    spec_files: list[Path],
+    out: Path,
+    backend: str | None,
+    resume: bool,
+    quiet: bool,
+    settings: Settings,
+    save_model: bool,
+    keep_checkpoint: bool,
+) -> None:
+    """Several spec.json files trained as packs (`rethink.run.pack`); exits with the
+    worst run's code (2 bad input, 130 stopped, 1 diverged or failed, 0 all completed)."""
+    from rethink.run.execute import RunError, load_spec
+    from rethink.run.pack import execute_pack
+    from rethink.run.progress import LineDisplay
+
+    try:
+        specs = [load_spec(path) for path in spec_files]
+    except RunError as e:
+        fail(str(e))
+    execution = make_execution(settings.execution(), specs[0].extra)
+    name = use_backend(backend, quiet=quiet)
+    lines = None if quiet else (lambda spec: LineDisplay(err_console, spec.run_id, spec.steps))
+    try:
+        results = execute_pack(
+            specs, out, name, resume, lines, execution, save_model, keep_checkpoint
+        )
+    except RunError as e:
+        fail(str(e))
+    for spec, (result, _) in zip(specs, results, strict=True):
+        say(console, _result_line(spec, result))
+    codes = {code for _, code in results}
+    raise typer.Exit(130 if 130 in codes else max(codes))
+
+
+def _result_line(spec: RunSpec, result: dict[str, Any]) -> str:
+    line = (
+        f"{spec.run_id}: {result.get('status')} at step {result.get('step')}"
+        f", train acc {percent(result.get('train_acc'), 2)}, test acc {percent(result.get('test_acc'), 2)}"
+        f", steps to fit {result.get('steps_to_fit')}"
+    )
+    return line + (f" ({result['error']})" if result.get("error") else "")
 
 
 def _spec(
@@ -118,7 +172,7 @@ def _spec(
 ) -> RunSpec:
     """The run the options describe (SpecError for a bad one)."""
     if model is None:
-        fail(f"missing --model (one of {', '.join(MODELS)})")
+        fail(f"missing --model (one of {', '.join(MODELS)}, or module:builder, file.py:builder)")
     layers = settings["weight_decay_layers"]
     if layers != "all" and not settings["weight_decay"]:
         # The spec would store "all": say so instead of ignoring the flag.

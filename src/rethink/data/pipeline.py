@@ -61,7 +61,9 @@ class RunData:
     trained on, and it is always what the training split is evaluated on.
     `x_train_raw` (uint8 (N, H, W, C), the whole images, subset and corrupted
     as `x_train`, not preprocessed) is there for the "window" random crop, else
-    None.
+    None. For a label corruption, `y_original` holds the training labels before it
+    and `replaced` which of them it drew anew (`randomization.replaced_labels`);
+    both None otherwise.
     """
 
     x_train: np.ndarray
@@ -70,6 +72,8 @@ class RunData:
     y_test: np.ndarray
     x_train_raw: np.ndarray | None = None
     num_classes: int = 10
+    y_original: np.ndarray | None = None
+    replaced: np.ndarray | None = None
 
     @property
     def input_shape(self) -> tuple[int, ...]:
@@ -102,7 +106,7 @@ def prepare(spec: DataSpec, raw: Raw, dataset: Dataset | None = None) -> RunData
     crop does not fit its images.
     """
     from rethink.data import preprocess, subset
-    from rethink.data.randomization import randomize
+    from rethink.data.randomization import randomize, replaced_labels
 
     dataset = KNOWN["cifar10"] if dataset is None else dataset
     side = dataset.crop(spec.crop)
@@ -117,6 +121,8 @@ def prepare(spec: DataSpec, raw: Raw, dataset: Dataset | None = None) -> RunData
     if spec.test_subset is not None and spec.test_subset < len(x_test):
         x_test, y_test = subset(x_test, y_test, spec.test_subset, seed=spec.subset_seed)
     level = 1.0 if spec.level is None else spec.level
+    y_original = np.asarray(y_train, dtype=np.int32).reshape(-1)
+    replaced = replaced_labels(len(y_original), spec.corruption, level, spec.seed)
     x_train, y_train, x_test, y_test = randomize(
         x_train,
         y_train,
@@ -135,6 +141,8 @@ def prepare(spec: DataSpec, raw: Raw, dataset: Dataset | None = None) -> RunData
         y_test=np.asarray(y_test, dtype=np.int32),
         x_train_raw=np.ascontiguousarray(x_train, dtype=np.uint8) if keep_raw else None,
         num_classes=dataset.num_classes,
+        y_original=y_original if replaced is not None else None,
+        replaced=replaced,
     )
 
 

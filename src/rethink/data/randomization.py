@@ -116,6 +116,31 @@ def randomize(
     return x_train, y_train, x_test, y_test
 
 
+def replaced_labels(
+    n: int, corruption: str, level: float = 1.0, seed: int = 0
+) -> np.ndarray | None:
+    """Which of `n` training labels `randomize` drew anew (bool (n,)), or None for a
+    corruption that keeps the labels: the randomization's own record, redrawn from
+    the same stream. A replaced label may equal the old one by chance (1 in
+    `num_classes`); `label_changes` tells those apart."""
+    if corruption not in ("partial_labels", "random_labels"):
+        return None
+    level = 1.0 if corruption == "random_labels" else level
+    return _stream(seed, corruption).random(n) < level
+
+
+def label_changes(
+    y_original: np.ndarray, y_trained: np.ndarray, replaced: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """(changed, kept) masks of a label corruption: changed = replaced by another class;
+    kept = everything else, a label replaced by its own class included (its example
+    trains on its true label, so it counts as clean)."""
+    differ = np.asarray(y_original).reshape(-1) != np.asarray(y_trained).reshape(-1)
+    if np.any(differ & ~replaced):
+        raise ValueError("labels differ where the randomization replaced none")
+    return differ, ~differ
+
+
 def corrupt_labels(
     y: np.ndarray, level: float, rng: np.random.Generator, num_classes: int = DEFAULT_CLASSES
 ) -> np.ndarray:

@@ -44,8 +44,10 @@ from rethink.base.signals import on_stop_signals
 from rethink.grid.launch import WORKER_LOG, Attempt, Launcher, LocalLauncher, exit_reason, log_tail
 from rethink.grid.state import GridState, RunState
 from rethink.run.folder import CHECKPOINT, MODEL_FILE, RunDir, write_json
+from rethink.run.model import record_model
 from rethink.spec import RunSpec
 from rethink.train.outcome import ENDED, Outcome, Status
+from rethink.train.pack import pack_key
 
 # What a compact grid removes from a run once it finished (completed or diverged):
 # it is never trained again, so only its record (spec, env, metrics, result, log) stays.
@@ -93,6 +95,7 @@ class Executor:
         stop_timeout_s: float = 120.0,
         dataset: str = "",
         compact: bool = False,
+        pack: int = 1,
     ) -> None:
         if jobs < 1:
             raise ValueError(f"jobs must be at least 1, got {jobs}")
@@ -105,7 +108,8 @@ class Executor:
         self.stop_timeout_s = stop_timeout_s
         self.slots = self.launcher.slots(jobs, len(specs))  # attempts in flight at most
         self._attempts: dict[str, Attempt] = {}  # run id -> its attempt in flight
-        self._interrupted: set[str] = set()  # run ids whose attempt got its one SIGINT
+        self._interrupted: set[int] = set()  # attempts (ids) that got their one SIGINT
+        self.pack = max(1, pack)  # runs trained as one pack at most (1: no packing)
         self._stop_at: float | None = None  # monotonic time of the first stop request
         self._force = False  # second stop request: kill now
         self._device = ""  # from a run's env.json
@@ -173,9 +177,30 @@ class Executor:
             if r.status == Status.QUEUED and r.run_id not in self._attempts
         ]
 
+    def _in_flight(self) -> int:
+        """Attempts in flight (a pack's runs share one)."""
+        return len({id(a) for a in self._attempts.values()})
+
     def _launch(self) -> None:
-        for run in self._queued()[: max(0, self.slots - len(self._attempts))]:
-            self._start(run)
+        queued = self._queued()
+        free = self.slots - self._in_flight()
+        while free > 0 and queued:
+            group = self._pack_of(queued)
+            queued = [r for r in queued if r not in group]
+            free -= 1
+            if len(group) > 1:
+                self._start_pack(group)
+            else:
+                self._start(group[0])
+
+    def _pack_of(self, queued: list[RunState]) -> list[RunState]:
+        """The first queued run and up to `pack - 1` more that can share its step."""
+        first = queued[0]
+        if self.pack == 1 or not self.launcher.packs:
+            return [first]
+        key = pack_key(first.spec)
+        same = [r for r in queued[1:] if pack_key(r.spec) == key]
+        return [first, *same[: self.pack - 1]]
 
     def _reap(self) -> None:
         self.launcher.poll()
@@ -188,12 +213,12 @@ class Executor:
     def _stop_workers(self) -> None:
         assert self._stop_at is not None
         late = time.monotonic() - self._stop_at > self.stop_timeout_s
-        for run_id, attempt in self._attempts.items():
+        for attempt in self._attempts.values():
             if self._force or late:
                 attempt.kill()
-            elif run_id not in self._interrupted:
+            elif id(attempt) not in self._interrupted:
                 # Once: a second SIGINT would make the worker stop without its clean path.
-                self._interrupted.add(run_id)
+                self._interrupted.add(id(attempt))
                 attempt.interrupt()
 
     def _drain(self) -> None:
@@ -211,25 +236,47 @@ class Executor:
 
     # ---- one run ------------------------------------------------------------------
 
-    def _start(self, run: RunState) -> None:
+    def _prepare(self, run: RunState, gpu: str | None) -> RunDir:
         rd = RunDir(self.grid_dir / run.run_id)
         rd.path.mkdir(parents=True, exist_ok=True)
         if rd.spec() is None:  # keep a spec the worker wrote (resolved defaults)
             write_json(rd.spec_path, run.spec.to_dict())
+        record_model(rd.path, run.spec.model)  # a model of yours: its file travels with the run
         # A failed or stopped attempt's result: this attempt writes its own.
         rd.result_path.unlink(missing_ok=True)
         run.result, run.status = None, Status.RUNNING
         run.started, run.finished = time.time(), None
-        run.gpu = self._pick_gpu()
-        try:
-            self._attempts[run.run_id] = self.launcher.launch(run, rd, self.state)
-        except OSError as e:
-            self._record_failure(run, f"worker could not start: {e}")
-            return
+        run.gpu = gpu
+        return rd
+
+    def _launched(self, run: RunState, attempt: Attempt) -> None:
+        self._attempts[run.run_id] = attempt
         if self.launcher.running_when_launched:
             self.reporter.run_started(self.state, run)
         else:  # queued until the launcher says it trains
             run.status, run.started = Status.QUEUED, None
+
+    def _start(self, run: RunState) -> None:
+        rd = self._prepare(run, self._pick_gpu())
+        try:
+            attempt = self.launcher.launch(run, rd, self.state)
+        except OSError as e:
+            self._record_failure(run, f"worker could not start: {e}")
+            return
+        self._launched(run, attempt)
+
+    def _start_pack(self, runs: list[RunState]) -> None:
+        """Start `runs` as one pack: one attempt, on one GPU, that all of them share."""
+        gpu = self._pick_gpu()
+        dirs = [self._prepare(r, gpu) for r in runs]
+        try:
+            attempt = self.launcher.launch_pack(runs, dirs, self.state)
+        except OSError as e:
+            for run in runs:
+                self._record_failure(run, f"worker could not start: {e}")
+            return
+        for run in runs:
+            self._launched(run, attempt)
 
     def _pick_gpu(self) -> str | None:
         gpus = self.state.gpus

@@ -140,6 +140,7 @@ def run_grid(
     save_model: bool = True,
     dataset: Dataset | None = None,
     compact: bool = False,
+    pack: int = 1,
 ) -> GridResult:
     """Train `grid` into `out` (None: the next free `output_N`); see the module docs.
 
@@ -153,6 +154,8 @@ def run_grid(
     the live table's title (None: not known here; each run's env.json says).
     `compact`: remove each finished run's checkpoint.npz and model.keras at once
     (no model is saved); recorded in grid.json, so a folder once compact stays so.
+    `pack`: train up to that many runs of one model and protocol as one pack, one
+    worker and one compiled step for all (jax, local workers: `rethink.train.pack`).
     """
     try:
         specs = expand(grid)
@@ -208,6 +211,7 @@ def run_grid(
             reporter=reporter,
             dataset=dataset.describe() if dataset is not None else "",
             compact=compact,
+            pack=pack,
         ).run()
     finally:
         lock.release()

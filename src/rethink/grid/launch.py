@@ -58,6 +58,12 @@ def rethink_worker(spec_path: Path, grid_dir: Path, backend: str) -> list[str]:
     ]  # fmt: skip
 
 
+def rethink_pack_worker(spec_paths: list[Path], grid_dir: Path, backend: str) -> list[str]:
+    """The real worker of a pack: `rethink run` on several specs, trained as one."""
+    argv = rethink_worker(spec_paths[0], grid_dir, backend)
+    return [*argv, *(arg for path in spec_paths[1:] for arg in ("--spec", str(path)))]
+
+
 class Attempt(Protocol):
     """One try at one run, as the executor drives it: a `WorkerProcess` here, a
     cluster task in `rethink.grid.ray.launcher`."""
@@ -106,6 +112,18 @@ class Launcher:
         """Start an attempt at `run` (spec.json written); OSError if it cannot start."""
         raise NotImplementedError
 
+    @property
+    def packs(self) -> bool:
+        """Whether `launch_pack` can start several runs as one attempt."""
+        return False
+
+    def launch_pack(
+        self, runs: list[RunState], run_dirs: list[RunDir], state: GridState
+    ) -> Attempt:
+        """Start one attempt training `runs` as a pack (`rethink run --spec ... --spec`);
+        only where `packs`. OSError if it cannot start."""
+        raise NotImplementedError
+
     def poll(self) -> None:
         """Before the executor asks its attempts whether they ended."""
 
@@ -142,6 +160,27 @@ class LocalLauncher(Launcher):
         elif state.jobs > 1:
             share_cpus(env, state.jobs)
         return WorkerProcess(start_worker(argv, env, run_dir.path / WORKER_LOG))
+
+    @property
+    def packs(self) -> bool:
+        return self.worker is rethink_worker  # a stand-in worker trains one spec
+
+    def launch_pack(
+        self, runs: list[RunState], run_dirs: list[RunDir], state: GridState
+    ) -> Attempt:
+        argv = rethink_pack_worker([rd.spec_path for rd in run_dirs], state.grid_dir, state.backend)
+        env = worker_env(state.backend, self.env)
+        if runs[0].gpu is not None:
+            env["CUDA_VISIBLE_DEVICES"] = runs[0].gpu
+        elif state.jobs > 1:
+            share_cpus(env, state.jobs)
+        # One process, one log: the first run's; the others' logs point to it.
+        when = datetime.now(UTC).isoformat(timespec="seconds")
+        for rd in run_dirs[1:]:
+            with (rd.path / WORKER_LOG).open("ab") as log:
+                note = f"packed with {runs[0].run_id}: its {WORKER_LOG} has the output"
+                log.write(f"{LOG_HEADER}{when} {note}\n".encode())
+        return WorkerProcess(start_worker(argv, env, run_dirs[0].path / WORKER_LOG))
 
 
 class WorkerProcess:

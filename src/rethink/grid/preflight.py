@@ -49,6 +49,29 @@ def jobs_for(value: str | None, gpus: Sequence[str], on_ray: bool = False) -> in
     return n
 
 
+AUTO_PACK = 5  # --pack auto on a GPU: the five randomizations of one model in one step
+
+
+def pack_for(value: str | None, backend: str, gpus: Sequence[str], on_ray: bool = False) -> int:
+    """Runs trained as one pack at most for --pack `value`: off (1), a number, or auto
+    (None: AUTO_PACK on jax with a GPU here, else 1: on a CPU a pack saves little)."""
+    if value in (None, "auto"):
+        return AUTO_PACK if backend == "jax" and gpus and not on_ray else 1
+    if value == "off":
+        return 1
+    try:
+        n = int(value)
+    except ValueError:
+        n = 0
+    if n < 1:
+        raise GridError(f"bad --pack {value!r}: give off, auto or a number of runs")
+    if n > 1 and backend != "jax":
+        raise GridError(f"--pack {n} needs --backend jax ({backend} trains runs unpacked)")
+    if n > 1 and on_ray:
+        raise GridError("--pack is for --executor local; a Ray task trains one run")
+    return n
+
+
 def check_executor(
     on_ray: bool,
     address: str | None = None,

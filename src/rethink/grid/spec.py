@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from rethink.spec import CORRUPTIONS, RunSpec, SpecError
-from rethink.spec.architectures import MODELS
+from rethink.spec.architectures import CUSTOM, MODELS, check_model, parse_reference
 
 # RunSpec fields that identify a run within a grid; everything else is "base".
 _RUN_AXES = ("model", "corruption", "level", "seed")
@@ -83,7 +83,7 @@ class GridSpec:
     variants: tuple[Variant, ...] = (PLAIN,)
 
     def __post_init__(self) -> None:
-        models = _canonical(self.models, MODELS, "model")
+        models = _models(self.models)
         corruptions = _canonical(self.corruptions, CORRUPTIONS, "corruption")
         levels = tuple(sorted({_level(x) for x in self.levels}))
         if "partial_labels" in corruptions and not levels:
@@ -138,6 +138,25 @@ def _canonical(names: Iterable[str], known: Sequence[str], what: str) -> tuple[s
         if name not in known:
             raise GridError(f"unknown {what} {name!r}; choose from {', '.join(known)}")
     return tuple(k for k in known if k in names)
+
+
+def _models(names: Iterable[str]) -> tuple[str, ...]:
+    """The paper's models in the paper's order, then models of yours as given (one
+    spelling each: "./x.py:f" is "x.py:f")."""
+    names = tuple(names)
+    mine: list[str] = []
+    for name in names:
+        ref = parse_reference(name) if name not in MODELS else None
+        if ref is None and name not in MODELS and name not in CUSTOM:
+            try:
+                check_model(name)
+            except ValueError as e:
+                raise GridError(str(e)) from None
+        if ref is not None and ref.text not in mine:
+            mine.append(ref.text)
+        elif name in CUSTOM and name not in mine:
+            mine.append(name)
+    return (*_canonical([n for n in names if n in MODELS], MODELS, "model"), *mine)
 
 
 def _level(value: Any) -> float:

@@ -10,16 +10,22 @@
 A linear model trained by SGD from zero stays in the span of its data, so the
 interpolating solution it reaches is alpha with K alpha = Y (K the Gram
 matrix, Y one-hot labels): the minimum-norm interpolant. `rethink kernel`
-builds K for the Gaussian kernel on pixels (`gaussian`) or the linear kernel
-on random convolutional features (`features`), solves (K + lambda I) alpha = Y
-and reports train and test error, the residual and the RKHS norm
-sqrt(trace(alpha^T K alpha)) beside the paper's numbers (`rethink.paper`).
+builds K for the Gaussian kernel on pixels (`gaussian`) or a kernel on random
+convolutional features (`features`: by default the random-patch network of the
+paper's authors' group, ZCA-whitened images, patches as filters, a symmetric
+rectifier, average pooling and a Gaussian kernel on the features), solves
+(K + lambda I) alpha = Y and reports train and test error, the residual and the
+RKHS norm sqrt(trace(alpha^T K alpha)) beside the paper's numbers (`rethink.paper`).
 
 The pieces, each one noun: `settings` (every setting and its default, checked
 once), `tiles` (a symmetric matrix kept as its lower square tiles, built block
-by block), `gram` (a kernel's training and test tiles), `gaussian` and
-`features` (the two kernels' tiles), `solve` (a tiled Cholesky factorization,
-factorized once for any number of labellings, and its solves), `device`
+by block), `gram` (a kernel's training and test tiles), `gaussian` (the
+Gaussian kernel on pixels), `stream` (a kernel on features accumulated chunk
+by chunk), `whitening` (per-image normalization, ZCA), `patches` (the
+filters), `network` (the patch network, `--design patches`), `features`
+(rethink's first design, `--design gaussian-filters`), `bandwidth` (a sweep
+of the Gaussian bandwidth and its figure), `solve` (a tiled Cholesky
+factorization, factorized once for any number of labellings, and its solves), `device`
 (float64 support and the memory there is), `budget` (the memory a problem
 needs, checked before starting), `experiment` (data, kernel, factorization,
 one result per labelling), `report` (the results and what to say about them:

@@ -5,7 +5,8 @@
 
 The estimate counts what is held at the peak of the factorization: K's
 lower tiles and the factor's (together n (n + block) numbers, about n^2),
-the test kernel (m n), the images on the device, one chunk of random
+the test kernel (m n), the images on the device (and their whitened
+copy and the ZCA matrices for the patch network), one chunk of random
 features for every image (in float32 and in the solve's dtype), and a few
 block x block temporaries. 50,000 points in float32 need about 11 GB for
 K and its factor alone.
@@ -43,11 +44,15 @@ class Budget:
         dtype: str,
         block: int,
         feature_chunk: int | None = None,
+        whitening: bool = False,
     ) -> Budget:
-        """`feature_chunk`: features per chunk (4 x filters per chunk), None for pixels."""
+        """`feature_chunk`: features per chunk, None for pixels; `whitening`: a ZCA of
+        the images (its dims x dims matrices and a whitened copy of the images)."""
         size = ITEMSIZE[dtype]
         block = min(block, n)
         images = (n + m) * dims * (4 if feature_chunk else size)
+        if whitening:
+            images += 3 * dims * dims * 8 + (n + m) * dims * 4
         features = (n + m) * feature_chunk * (4 + 2 * size) if feature_chunk else 0
         return cls(
             n=n,

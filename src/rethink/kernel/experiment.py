@@ -28,6 +28,7 @@ import numpy as np
 
 from rethink.kernel.budget import Budget
 from rethink.kernel.errors import KernelError
+from rethink.kernel.network import PatchNetwork
 from rethink.kernel.report import KernelReport, KernelResult
 from rethink.kernel.settings import KernelSettings
 from rethink.kernel.tiles import split
@@ -102,6 +103,7 @@ def run_kernel(
     from rethink.kernel.device import accelerated, available_memory, solve_dtype
     from rethink.kernel.features import FeatureDesign, feature_gram
     from rethink.kernel.gaussian import gaussian_gram, median_bandwidth
+    from rethink.kernel.network import patch_gram
     from rethink.kernel.solve import Factor, tile_count
 
     stage = progress or _quiet
@@ -113,16 +115,14 @@ def run_kernel(
         from rethink.spec.datasets import KNOWN
 
         dataset = KNOWN["cifar10"]
-    settings = settings.with_filters(accelerated())
+    settings = settings.with_filters(accelerated()).with_whole_images(min(dataset.shape[:2]))
     data, y = labellings(settings, raw, dataset)
     seconds["data"] = time.perf_counter() - clock
     n, m = len(data.x_train), len(data.x_test)
     dims = int(np.prod(data.x_train.shape[1:]))
     dtype, note = solve_dtype(settings.dtype)
-    filters = settings.filters or 0  # resolved above
-    features = 4 * filters if settings.kernel == "features" else None
-    chunk = 4 * min(settings.filter_chunk, filters) if features else None
-    need = Budget.of(n, m, dims, dtype, settings.block, chunk)
+    features, chunk = feature_counts(settings)
+    need = Budget.of(n, m, dims, dtype, settings.block, chunk, whitening=settings.uses_patches)
     if settings.max_memory is not None:
         available, where = settings.max_memory, "allowed (--max-memory)"
     else:
@@ -130,23 +130,36 @@ def run_kernel(
     need.check(available, where)
 
     blocks, test_blocks = split(n, settings.block), split(m, settings.block)
-    bandwidth = None
+    bandwidth, gamma, median, state = None, None, None, {}
     clock = time.perf_counter()
-    if settings.kernel == "gaussian":
-        bandwidth = settings.bandwidth or median_bandwidth(data.x_train, seed=settings.seed)
-        tiles = tile_count(len(blocks)) + len(blocks) * len(test_blocks)
-        gram = gaussian_gram(
-            data.x_train, data.x_test, bandwidth, blocks, test_blocks, dtype, stage("kernel", tiles)
-        )
-    else:
-        design = FeatureDesign(filters, settings.patch, settings.filter_chunk, settings.batch)
-        try:
+    try:
+        if settings.kernel == "gaussian":
+            bandwidth = settings.bandwidth or settings.bandwidth_scale * median_bandwidth(
+                data.x_train, seed=settings.seed
+            )
+            tiles = tile_count(len(blocks)) + len(blocks) * len(test_blocks)
+            gram = gaussian_gram(
+                data.x_train, data.x_test, bandwidth, blocks, test_blocks, dtype,
+                stage("kernel", tiles),
+            )  # fmt: skip
+        elif settings.uses_patches:
+            net = patch_network(settings)
+            result = patch_gram(
+                data.x_train, data.x_test, net, blocks, test_blocks, dtype,
+                seed=settings.seed, step=stage("features", len(net.chunks())),
+            )  # fmt: skip
+            gram, gamma, median, state = result.gram, result.gamma, result.median, result.state
+        else:
+            design = FeatureDesign(
+                settings.filters or 0, settings.patch_size, settings.filter_chunk,
+                settings.batch or 1,
+            )  # fmt: skip
             gram = feature_gram(
                 data.x_train, data.x_test, design, blocks, test_blocks, dtype,
                 seed=settings.seed, step=stage("features", len(design.chunks())),
             )  # fmt: skip
-        except ValueError as e:
-            raise KernelError(str(e)) from None
+    except ValueError as e:
+        raise KernelError(str(e)) from None
     _sync(gram.train.tiles[-1][-1])
     seconds["kernel"] = time.perf_counter() - clock
 
@@ -179,12 +192,55 @@ def run_kernel(
         n_test=m,
         bandwidth=bandwidth,
         features=features,
+        gamma=gamma,
+        feature_median=median,
         jitter=factor.jitter,
         factorizations=factor.tries,
         memory=need.describe(),
         seconds=seconds,
         results=_results(settings, solution, targets, y, data.y_test, dataset),
         dataset=dataset.to_dict(),
+        state=state,
+        warnings=_warnings(settings, n, dims),
+    )
+
+
+def _warnings(settings: KernelSettings, n: int, dims: int) -> list[str]:
+    """What the data make of the settings: a ZCA fitted on fewer images than dimensions."""
+    if settings.uses_patches and settings.zca_bias is not None and n <= dims:
+        return [
+            f"the ZCA is fitted on {n} training images of {dims} dimensions: the test images' "
+            "directions outside their span are scaled up by 1/sqrt(bias), which hurts the "
+            "test error; use more training images (or --no-zca, or a smaller --crop)"
+        ]
+    return []
+
+
+def feature_counts(settings: KernelSettings) -> tuple[int | None, int | None]:
+    """(features per image, features per chunk) of a features kernel; (None, None) for
+    the Gaussian kernel on pixels. Filters must be resolved (`with_filters`)."""
+    if settings.kernel != "features":
+        return None, None
+    filters = settings.filters or 0
+    per_filter = 2 * settings.pool**2 if settings.design == "patches" else 4
+    return per_filter * filters, per_filter * min(settings.filter_chunk, filters)
+
+
+def patch_network(settings: KernelSettings) -> PatchNetwork:
+    """The `patches` design's network of these settings (filters resolved)."""
+    return PatchNetwork(
+        filters=settings.filters or 0,
+        patch=settings.patch_size,
+        source=settings.patch_source,
+        zca_bias=settings.zca_bias,
+        image_norm=settings.image_norm,
+        threshold=settings.threshold,
+        pool=settings.pool,
+        pool_window=settings.pool_window,
+        kernel=settings.feature_kernel,
+        gamma=settings.gamma,
+        chunk=settings.filter_chunk,
+        batch=settings.batch or 1,  # resolved by with_filters
     )
 
 

@@ -63,9 +63,17 @@ class KernelReport:
     seconds: dict[str, float] = field(default_factory=dict)
     results: list[KernelResult] = field(default_factory=list)
     dataset: dict[str, Any] = field(default_factory=dict)  # Dataset.to_dict()
+    gamma: float | None = None  # the patch network's Gaussian kernel on its features
+    feature_median: float | None = None  # median |phi - phi'|^2 / features (patches)
+    warnings: list[str] = field(default_factory=list)  # said as notes (e.g. a rank-deficient ZCA)
+    # The patch network's ZCA and filters: written beside kernel.json (STATE_FILE), not in it.
+    state: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        out = asdict(self)
+        out.pop("state")
+        out["state_arrays"] = {k: list(v.shape) for k, v in self.state.items()}
+        return out
 
     @property
     def dataset_name(self) -> str:
@@ -79,12 +87,20 @@ class KernelReport:
     def headline(self) -> str:
         """The kernel, the sizes, lambda, backend and dtype, in one line."""
         s = self.settings
-        what = (
-            f"Gaussian kernel, bandwidth {self.bandwidth:.4g}"
-            if s["kernel"] == "gaussian"
-            else f"random features: {s['filters']} filters {s['patch']}x{s['patch']}, "
-            f"{self.features} features"
-        )
+        if s["kernel"] == "gaussian":
+            what = f"Gaussian kernel, bandwidth {self.bandwidth:.4g}"
+        else:
+            design = s.get("design", "gaussian-filters")
+            patch = s.get("patch") or (6 if design == "patches" else 5)
+            on = (
+                f"; Gaussian kernel on them, gamma {self.gamma:.4g}"
+                if self.gamma is not None
+                else "; linear kernel"
+            )
+            what = (
+                f"random features ({design}): {s['filters']} filters {patch}x{patch}, "
+                f"{self.features} features{on}"
+            )
         return (
             f"{what}; {self.n_train} training and {self.n_test} test images of "
             f"{self.dataset_name}; lambda {s['lam']:g}; {self.backend}, {self.dtype}"
@@ -92,7 +108,7 @@ class KernelReport:
 
     def notes(self) -> list[str]:
         """What the numerics say about the solve, and what to do; empty when all is well."""
-        notes = []
+        notes = [f"note: {w}" for w in self.warnings]
         if self.dtype_note:
             notes.append(f"note: {self.dtype_note}")
         if self.jitter:

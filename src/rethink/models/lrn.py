@@ -78,7 +78,9 @@ class LocalResponseNormalization(keras.layers.Layer):
         sqr_sum = padded[..., 0:channels]
         for i in range(1, 2 * r + 1):
             sqr_sum = sqr_sum + padded[..., i : i + channels]
-        return inputs / ops.power(self.bias + self.alpha * sqr_sum, self.beta)
+        # `**` with a Python exponent: ops.power would make the exponent a tensor on
+        # the host in every call on torch (uncapturable in a CUDA graph); same numbers.
+        return inputs / (self.bias + self.alpha * sqr_sum) ** self.beta
 
     def compute_output_shape(self, input_shape: tuple[int | None, ...]) -> tuple[int | None, ...]:
         return input_shape

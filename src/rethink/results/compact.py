@@ -6,7 +6,9 @@
 Takes a run folder, a grid folder or a folder of grids (as
 `rethink.results.loading.run_dirs` finds them) and keeps, in the same layout,
 each grid's grid.json and each run's spec.json, env.json, result.json and
-metrics.csv, byte for byte: about 30 KB for a paper-length run. Checkpoints,
+metrics.csv, byte for byte: about 30 KB for a paper-length run; and
+examples.npz where there is one (the per-example history: about 0.25 MB for
+50,000 images). Checkpoints,
 saved models, progress.json, worker logs, figures and TensorBoard files stay
 behind; runs not finished (cut off without result.json, stopped, failed)
 are copied too, and named. env.json is kept whole: its machine paths (data_source,
@@ -25,11 +27,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from rethink.results.loading import run_dirs
-from rethink.run.folder import ENV, METRICS, RESULT, SPEC, RunDir
+from rethink.run.folder import ENV, EXAMPLES, METRICS, RESULT, SPEC, RunDir
 from rethink.train.outcome import Status
 
 GRID_JSON = "grid.json"  # rethink.grid.record.GRID_JSON (results reads grids, never imports them)
-RUN_FILES = (SPEC, ENV, RESULT, METRICS)  # what rethink.results reads of a run folder
+RUN_FILES = (SPEC, ENV, RESULT, METRICS, EXAMPLES)  # what rethink.results reads of a run
 
 
 class CompactError(ValueError):

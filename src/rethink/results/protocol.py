@@ -29,7 +29,7 @@ from typing import Any
 
 from rethink.results.summary import CIFAR10, RunSummary, planned_steps
 from rethink.spec import RunSpec, TrainingSpec
-from rethink.spec.architectures import REGISTRY
+from rethink.spec.architectures import REGISTRY, is_custom, learning_rate_of
 from rethink.spec.datasets import Dataset
 
 
@@ -99,9 +99,11 @@ def protocol_deviations(
         out.append(f"batch {spec.batch_size}")
     if spec.precision != PROTOCOL_PRECISION:
         out.append(f"precision {spec.precision}")
-    default_lr = REGISTRY[spec.model].learning_rate
+    # A model of yours: rethink's default rate stands for the paper's (README, "Your own model").
+    default_lr = learning_rate_of(spec.model)
     if not math.isclose(spec.lr, default_lr):
-        out.append(f"learning rate {spec.lr:g} (paper {default_lr:g})")
+        whose = "default" if is_custom(spec.model) else "paper"
+        out.append(f"learning rate {spec.lr:g} ({whose} {default_lr:g})")
     if not math.isclose(spec.lr_decay, PROTOCOL_LR_DECAY):
         out.append(f"learning-rate decay {spec.lr_decay:g} per epoch")
     if not math.isclose(spec.momentum, PROTOCOL_MOMENTUM):

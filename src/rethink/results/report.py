@@ -11,7 +11,9 @@
 `build_report` assembles the parts, each computed by the module that owns it:
 the protocol the runs ran and their deviations (`protocol`), slowdowns,
 Table 1 and Figure 1a beside the paper (`comparisons`), the verdicts on the
-paper's claims (`claims`), and where the runs came from (`sources`). Only
+paper's claims (`claims`), where the runs came from (`sources`), and, beyond
+the paper, how runs with corrupted labels memorized them, example by example
+(`examples`: from each run's examples.npz). Only
 runs on the paper's protocol are compared with the paper's numbers and
 judged; the others are listed apart. Runs stopped at fit count for time to
 fit and for fitting, but their final accuracies stay out of Table 1.
@@ -38,6 +40,7 @@ from rethink.results.comparisons import (
     slowdowns,
     table1,
 )
+from rethink.results.examples import MemorizationStats, memorization_stats
 from rethink.results.loading import Dropped
 from rethink.results.protocol import ProtocolGroup, protocol_groups, protocol_summary
 from rethink.results.sources import Source, dropped_notes, folders_of, set_flags, sources_of
@@ -70,6 +73,7 @@ class Report:
     sources: tuple[Source, ...] = ()  # one per folder (`sources_of`)
     flags: tuple[str, ...] = ()  # where the set disagrees with itself (`set_flags`)
     dropped: tuple[Dropped, ...] = ()  # copies of runs left out as duplicates
+    memorization: tuple[MemorizationStats, ...] = ()  # runs with corrupted labels
 
     @property
     def folder_text(self) -> str:
@@ -121,4 +125,5 @@ def build_report(
         sources=tuple(sources_of(runs, folders, dropped)),
         flags=tuple(flags),
         dropped=tuple(dropped),
+        memorization=tuple(memorization_stats(runs)),
     )

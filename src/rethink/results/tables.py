@@ -17,6 +17,7 @@ from typing import Any
 
 from rethink.base.text import duration, factor, number, percent, signed
 from rethink.results.comparisons import Slowdown, Table1Comparison
+from rethink.results.examples import MemorizationStats
 from rethink.results.protocol import protocol_text, run_deviations
 from rethink.results.report import Report
 from rethink.results.sources import Source, run_source
@@ -198,6 +199,46 @@ CLAIM_COLUMNS: Columns = (
 )
 
 
+def _steps(x: float | None) -> str:
+    return "-" if x is None else number(round(x))
+
+
+def _share(x: float | None) -> str:
+    return "-" if x is None else percent(x, 1)
+
+
+def _mean2(x: float | None) -> str:
+    return "-" if x is None else f"{x:.2f}"
+
+
+def _clean_first(m: MemorizationStats) -> str:
+    if m.clean_first is None:
+        return m.note or ("no difference" if m.median_first_kept is not None else "-")
+    return "yes" if m.clean_first else "no"
+
+
+MEMORIZATION_COLUMNS: Columns = (
+    ("run", lambda m: m.run_id),
+    ("changed", lambda m: "-" if m.changed is None else f"{m.changed:,} of {m.examples:,}"),
+    ("first learned kept", lambda m: _steps(m.median_first_kept)),
+    ("first learned changed", lambda m: _steps(m.median_first_changed)),
+    ("never kept", lambda m: _share(m.never_kept)),
+    ("never changed", lambda m: _share(m.never_changed)),
+    ("clean first", _clean_first),
+    ("forgotten kept", lambda m: _mean2(m.forgotten_kept)),
+    ("forgotten changed", lambda m: _mean2(m.forgotten_changed)),
+    (
+        "peak test (step)",
+        lambda m: (
+            "-"
+            if m.best_test_acc is None
+            else f"{percent(m.best_test_acc, 2)} ({number(m.best_test_step)})"
+        ),
+    ),
+    ("final test", lambda m: _share(m.final_test_acc)),
+)
+
+
 def _table(title: str, columns: Columns, items: Sequence[Any], note: str = "") -> TextTable:
     rows = tuple(tuple(f(item) for _, f in columns) for item in items)
     return TextTable(title, tuple(name for name, _ in columns), rows, note)
@@ -317,5 +358,18 @@ def report_tables(report: Report) -> list[TextTable]:
             f"{slowdown_note}; baseline with the same settings; no comparison with the paper",
         ),
     ]
+    tables.append(
+        _table(
+            "Memorization, example by example (beyond the paper)",
+            MEMORIZATION_COLUMNS,
+            report.memorization,
+            "runs with corrupted labels; first learned: median step at which an example's "
+            "training step first predicted its (trained) label, over the examples ever "
+            "learned, kept labels against changed ones (a label redrawn as its own class is "
+            "kept); never: fraction never learned; clean first: kept median below changed by more than half an epoch (no: above by as much); "
+            "forgotten: mean forgetting events per example (right at one visit, wrong at "
+            "the next); peak test: the best epoch-end test accuracy and its step",
+        )
+    )
     claims = _table("The paper's claims", CLAIM_COLUMNS, report.claims)
     return [t for t in tables if t.rows] + [claims]

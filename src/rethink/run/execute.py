@@ -16,13 +16,20 @@ import socket
 import sys
 import time
 import traceback
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+
+from rethink.base.atomic import write_atomically
+from rethink.base.lock import FolderLock, LockError
 from rethink.base.signals import stop_signals
+from rethink.models.custom import ModelError
 from rethink.run.folder import MODEL_FILE, MetricsWriter, RunDir, read_json, write_json
+from rethink.run.model import adopt_model, describe_model, record_model, summarize
 from rethink.spec import RunSpec, SpecError
+from rethink.spec.architectures import is_custom
 from rethink.train.checkpoint import Checkpoint
 from rethink.train.observer import Observer
 from rethink.train.outcome import Outcome, Status
@@ -78,10 +85,22 @@ class FolderObserver(Observer):
         if self.display:
             self.display.on_progress(progress)
 
+    def on_built(self, model: Any) -> None:
+        """env.json gains the model's parameter counts and one-line summary, from the
+        model training built (no second build)."""
+        env = read_json(self.run.env_path) or {}
+        write_json(self.run.env_path, {**env, **summarize(model)})
+        if self.display:
+            self.display.on_built(model)
+
     def on_checkpoint(self, checkpoint: Checkpoint) -> None:
         checkpoint.save(self.run.checkpoint_path)
         if self.display:
             self.display.on_checkpoint(checkpoint)
+
+    def on_examples(self, arrays: dict[str, np.ndarray]) -> None:
+        """examples.npz, replaced whole (as checkpoint.npz, whose history it equals)."""
+        write_atomically(self.run.examples_path, lambda f: np.savez_compressed(f, **arrays))  # type: ignore[arg-type]
 
     def on_model(self, model: Any) -> None:
         """model.keras, written whole or not at all (`keras.saving.load_model` reads it;
@@ -123,10 +142,20 @@ def prepare_folder(spec: RunSpec, out: Path, resume: bool) -> tuple[RunDir, dict
 def load_data(spec: RunSpec) -> Loaded:
     """The run's data set, loaded and checked against the spec (crop, subset sizes)."""
     from rethink.data import DataError, load
-    from rethink.data.pipeline import check_window_crop
 
     try:
         loaded = load(spec.data, spec.dataset)  # None: $RETHINK_DATA, else Keras's download
+    except DataError as e:
+        raise RunError(str(e)) from None
+    return check_data(spec, loaded)
+
+
+def check_data(spec: RunSpec, loaded: Loaded) -> Loaded:
+    """`loaded`, once the spec's crop and subsets fit it (RunError otherwise)."""
+    from rethink.data import DataError
+    from rethink.data.pipeline import check_window_crop
+
+    try:
         side = loaded.dataset.crop(spec.crop)
         check_window_crop(spec, loaded.dataset.shape, side)
     except DataError as e:
@@ -182,13 +211,15 @@ def execute(
 
 
 def load_spec(path: Path) -> RunSpec:
-    """The RunSpec a spec.json holds (`rethink run --spec`); RunError if there is none."""
+    """The RunSpec a spec.json holds (`rethink run --spec`), its model of yours built as
+    the folder's model.json says; RunError if there is none."""
     data = read_json(path)
     if data is None:
         raise RunError(f"cannot read a spec from {path}")
     try:
+        adopt_model(path.parent)
         return RunSpec.from_dict(data)
-    except (TypeError, SpecError) as e:
+    except (TypeError, SpecError, ModelError) as e:
         raise RunError(f"{path}: {e}") from None
 
 
@@ -201,25 +232,10 @@ def _execute(
     execution: Execution | None,
     save_model: bool,
 ) -> tuple[dict[str, Any], int]:
-    from rethink.base.lock import FolderLock, LockError
-
-    run, finished = prepare_folder(spec, out, resume)
-    if finished is not None:
-        return finished, EXIT_CODES.get(str(finished.get("status")), 1)
-    loaded = load_data(spec)
-    n_train = spec.train_subset or len(loaded.arrays[0][1])
-    existing = run.spec()
-    if existing is not None:
-        spec = spec.continuing(existing)  # an older run keeps its penalty and crop
-    if existing is not None and not _same_run(existing, spec, n_train):
-        raise RunError(f"run folder {run.path} holds a different spec; use another --out")
-    resolved = spec.resolved(n_train)
-    run.path.mkdir(parents=True, exist_ok=True)
-    lock = FolderLock(run.path)
-    try:
-        lock.acquire()
-    except LockError:
-        raise RunError(f"run folder {run.path} is in use by another rethink process") from None
+    claimed = claim(spec, out, resume)
+    if isinstance(claimed, dict):
+        return claimed, EXIT_CODES.get(str(claimed.get("status")), 1)
+    resolved, loaded, run, lock = claimed
     try:
         return _train_in_folder(
             resolved, loaded, run, backend, display, execution or Execution(), save_model
@@ -228,7 +244,61 @@ def _execute(
         lock.release()
 
 
-def _train_in_folder(
+def claim(
+    spec: RunSpec, out: Path, resume: bool, loaded: Loaded | None = None
+) -> dict[str, Any] | tuple[RunSpec, Loaded, RunDir, FolderLock]:
+    """A run's folder, checked and locked, with its resolved spec and data (`loaded`, if
+    given, instead of loading it); or, resuming a run that ended, its result.json.
+    RunError for bad input or a folder in use, with nothing written."""
+    run, finished = prepare_folder(spec, out, resume)
+    if finished is not None:
+        return finished
+    loaded = check_data(spec, loaded) if loaded is not None else load_data(spec)
+    n_train = spec.train_subset or len(loaded.arrays[0][1])
+    existing = run.spec()
+    if existing is not None:
+        spec = spec.continuing(existing)  # an older run keeps its penalty and crop
+    if existing is not None and not _same_run(existing, spec, n_train):
+        raise RunError(f"run folder {run.path} holds a different spec; use another --out")
+    resolved = spec.resolved(n_train)
+    try:  # a model of yours: as the folder recorded it, and built once (a bad one: exit 2)
+        adopt_model(run.path)
+        if is_custom(spec.model):
+            describe_model(spec.model, *_model_input(spec, loaded))
+    except ModelError as e:
+        raise RunError(str(e)) from None
+    run.path.mkdir(parents=True, exist_ok=True)
+    lock = FolderLock(run.path)
+    try:
+        lock.acquire()
+    except LockError:
+        raise RunError(f"run folder {run.path} is in use by another rethink process") from None
+    try:
+        record_model(run.path, spec.model)
+    except ModelError as e:
+        lock.release()
+        raise RunError(str(e)) from None
+    return resolved, loaded, run, lock
+
+
+def _model_input(spec: RunSpec, loaded: Loaded) -> tuple[tuple[int, ...], int]:
+    """The input shape and class count the run's model is built for."""
+    return loaded.dataset.input_shape(spec.crop), loaded.dataset.num_classes
+
+
+@dataclass
+class OpenRun:
+    """A run folder set up to train: its spec (resolved), data, checkpoint and observer."""
+
+    spec: RunSpec
+    loaded: Loaded
+    run: RunDir
+    checkpoint: Checkpoint | None
+    metrics: MetricsWriter
+    observer: FolderObserver
+
+
+def open_run(
     spec: RunSpec,
     loaded: Loaded,
     run: RunDir,
@@ -236,11 +306,12 @@ def _train_in_folder(
     display: Observer | None,
     execution: Execution,
     save_model: bool,
-) -> tuple[dict[str, Any], int]:
+) -> OpenRun:
+    """Read the checkpoint, write spec.json and env.json, open metrics.csv (RunError
+    for an unreadable checkpoint, before anything is written)."""
     from rethink.base.backend import enable_compilation_cache
+    from rethink.base.frameworks import float32_precision
     from rethink.base.platform import describe_environment, gpu_unseen_warning, visible_gpus
-    from rethink.data.pipeline import prepare
-    from rethink.train.loop import train
 
     checkpoint = None
     if run.checkpoint_path.exists():
@@ -251,6 +322,7 @@ def _train_in_folder(
                 f"checkpoint {run.checkpoint_path} is unreadable ({e}); delete it to restart the run"
             ) from None
     write_json(run.spec_path, spec.to_dict())
+    float32_precision(backend, apply=True)  # as training will: env.json says what it uses
     env = describe_environment(backend)
     env.update(
         {
@@ -273,6 +345,44 @@ def _train_in_folder(
     run.result_path.unlink(missing_ok=True)  # a stopped/failed run is running again
     metrics = MetricsWriter(run.metrics_path, keep_until_step=checkpoint.step if checkpoint else 0)
     observer = FolderObserver(run, metrics, display, save_model)
+    return OpenRun(spec, loaded, run, checkpoint, metrics, observer)
+
+
+def ended(opened: OpenRun, outcome: Outcome | BaseException) -> Outcome:
+    """The outcome of a training that ended (or raised: stopped, or failed with its error)."""
+    if isinstance(outcome, Outcome):
+        return outcome
+    if isinstance(outcome, KeyboardInterrupt):
+        return Outcome.from_checkpoint(opened.spec, Status.STOPPED, opened.checkpoint)
+    traceback.print_exception(outcome)
+    error = f"{type(outcome).__name__}: {outcome}".splitlines()[0]
+    return Outcome.from_checkpoint(opened.spec, Status.FAILED, opened.checkpoint, error)
+
+
+def close_run(opened: OpenRun, outcome: Outcome) -> tuple[dict[str, Any], int]:
+    """result.json last (progress.json removed); (its contents, the exit code)."""
+    opened.metrics.close()
+    run = opened.run
+    result = {"run_id": opened.spec.run_id, **outcome.to_dict()}
+    write_json(run.result_path, result)
+    run.progress_path.unlink(missing_ok=True)
+    return result, EXIT_CODES[outcome.status]
+
+
+def _train_in_folder(
+    spec: RunSpec,
+    loaded: Loaded,
+    run: RunDir,
+    backend: str,
+    display: Observer | None,
+    execution: Execution,
+    save_model: bool,
+) -> tuple[dict[str, Any], int]:
+    from rethink.data.pipeline import prepare
+    from rethink.train.loop import train
+
+    opened = open_run(spec, loaded, run, backend, display, execution, save_model)
+    outcome: Outcome | BaseException
     try:
         with stop_signals() as stop:
             try:
@@ -280,24 +390,28 @@ def _train_in_folder(
                 outcome = train(
                     spec,
                     data,
-                    observer,
-                    resume=checkpoint,
+                    opened.observer,
+                    resume=opened.checkpoint,
                     execution=execution,
                     should_stop=stop,
                 )
-            except KeyboardInterrupt:
-                outcome = Outcome.from_checkpoint(spec, Status.STOPPED, checkpoint)
-            except Exception as e:
-                traceback.print_exc()
-                outcome = Outcome.from_checkpoint(
-                    spec, Status.FAILED, checkpoint, f"{type(e).__name__}: {e}".splitlines()[0]
-                )
+            except (KeyboardInterrupt, Exception) as e:
+                outcome = e
     finally:
-        metrics.close()
-    result = {"run_id": spec.run_id, **outcome.to_dict()}
-    write_json(run.result_path, result)
-    run.progress_path.unlink(missing_ok=True)
-    return result, EXIT_CODES[outcome.status]
+        opened.metrics.close()
+    return close_run(opened, ended(opened, outcome))
 
 
-__all__ = ["EXIT_CODES", "FolderObserver", "RunError", "execute", "load_data", "load_spec"]
+__all__ = [
+    "EXIT_CODES",
+    "FolderObserver",
+    "OpenRun",
+    "RunError",
+    "claim",
+    "close_run",
+    "ended",
+    "execute",
+    "load_data",
+    "load_spec",
+    "open_run",
+]

@@ -6,6 +6,8 @@
         metrics.csv    a row every `log_every` steps (fixed windows) and at each epoch end
         result.json    written last, atomically: status and final numbers
         checkpoint.npz model + optimizer state at the last epoch end (atomic)
+        examples.npz   each training example's history (rethink.train.examples),
+                       as of the checkpoint, and at the end (atomic)
         progress.json  live progress, rewritten every ~2 s while training
 
 Plots, reports and the grid read runs only through this module, so a crashed
@@ -34,6 +36,7 @@ RESULT = "result.json"
 CHECKPOINT = "checkpoint.npz"
 PROGRESS = "progress.json"
 MODEL_FILE = "model.keras"  # the trained model, once a run completed
+EXAMPLES = "examples.npz"
 
 # progress.json keys: step, total_steps, epoch, train_loss, train_acc, test_acc
 # (last evaluated, or null), images_per_s, seconds (elapsed training time),
@@ -54,6 +57,11 @@ MODEL_FILE = "model.keras"  # the trained model, once a run completed
 #   eval_train_loss  the whole training split as the run sees it (corrupted,
 #   eval_train_acc   not augmented), inference mode: at the last step, and every
 #                    eval_train_every epochs when set; empty elsewhere
+#   train_acc_changed  label corruptions only (else empty): the window's training
+#   train_acc_kept     accuracy on the examples whose label the corruption changed
+#                      and on those it kept (a label redrawn as itself is kept),
+#   train_orig_changed and how often a changed one was predicted as its original
+#                      label; from each step's own predictions (no extra pass)
 # Files written before windows were fixed have no window/eval_train columns;
 # their rows averaged the steps since the previous row (rethink.train.windows).
 METRICS_COLUMNS = (
@@ -69,6 +77,9 @@ METRICS_COLUMNS = (
     "eval_train_acc",
     "seconds",
     "images_per_s",
+    "train_acc_changed",
+    "train_acc_kept",
+    "train_orig_changed",
 )
 
 # result.json: `rethink.train.outcome` (RESULT_KEYS, Status, RESULT_FORMAT) defines
@@ -135,6 +146,10 @@ class RunDir:
         return self.path / CHECKPOINT
 
     @property
+    def examples_path(self) -> Path:
+        return self.path / EXAMPLES
+
+    @property
     def progress_path(self) -> Path:
         return self.path / PROGRESS
 
@@ -146,6 +161,9 @@ class RunDir:
         if data is None:
             return None
         try:
+            from rethink.run.model import adopt_model  # a model registered elsewhere
+
+            adopt_model(self.path, if_unknown=True)
             return RunSpec.from_dict(data)
         except (TypeError, ValueError):
             return None

@@ -17,6 +17,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from rethink.spec.architectures import model_slug
 from rethink.spec.data import DATA_CHOICES, DataSpec, validate_data
 from rethink.spec.errors import SpecError, plain_strs
 from rethink.spec.training import TrainingSpec, normalize_training, validate_training
@@ -33,8 +34,9 @@ class RunSpec(TrainingSpec, DataSpec):
 
     @property
     def run_id(self) -> str:
-        """Folder name derived from the settings that distinguish runs of a grid."""
-        parts = [self.model, self.corruption]
+        """Folder name derived from the settings that distinguish runs of a grid (a model
+        of yours by a safe name and a digest: 'resnet20-1a2b3c4d-random_labels-s0')."""
+        parts = [model_slug(self.model), self.corruption]
         if self.corruption == "partial_labels" and self.level is not None:
             parts.append(f"p{self.level:g}")
         if self.weight_decay:

@@ -16,10 +16,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from rethink.spec.architectures import (
-    MODELS,
-    REGISTRY,
     WEIGHT_DECAY_LAYERS,
+    check_model,
     check_weight_decay_layers,
+    learning_rate_of,
+    parse_reference,
 )
 from rethink.spec.errors import SpecError, plain_strs, positive
 
@@ -44,7 +45,7 @@ class TrainingSpec:
     steps: int | None = 25_000  # the x-axis of Figure 1a; None: use `epochs`
     epochs: int | None = None  # alternative to steps: whole passes over the data
     batch_size: int = 128
-    learning_rate: float | None = None  # None: 0.1 Inception, 0.01 others
+    learning_rate: float | None = None  # None: 0.1 Inception, 0.01 others (and yours)
     lr_decay: float = 0.95  # multiplied in after every epoch
     momentum: float = 0.9
     weight_decay: float = 0.0  # gradient wd * w on the kernels below (Table 1 uses 5e-4)
@@ -70,7 +71,7 @@ class TrainingSpec:
         """The initial learning rate, the model's paper default unless set."""
         if self.learning_rate is not None:
             return self.learning_rate
-        return REGISTRY[self.model].learning_rate
+        return learning_rate_of(self.model)
 
     @property
     def weight_decay_gradient(self) -> float:
@@ -97,6 +98,9 @@ def normalize_training(spec: TrainingSpec) -> None:
     """One spelling of what trains the same (CLI choices as plain strs; no weight decay:
     the layers it would apply to are "all")."""
     plain_strs(spec, TRAINING_CHOICES)
+    ref = parse_reference(spec.model) if isinstance(spec.model, str) else None
+    if ref is not None:  # one spelling of a model of yours: "./x.py:f" is "x.py:f"
+        object.__setattr__(spec, "model", ref.text)
     if not spec.weight_decay and spec.weight_decay_layers in WEIGHT_DECAY_LAYERS:
         # No decay: every choice trains the same, so one spelling (ids, resume checks,
         # and a grid whose variants turn weight decay off).
@@ -105,8 +109,10 @@ def normalize_training(spec: TrainingSpec) -> None:
 
 def validate_training(spec: TrainingSpec) -> None:
     """Raise SpecError naming the first training setting that is wrong."""
-    if spec.model not in MODELS:
-        raise SpecError(f"unknown model {spec.model!r}; choose from {', '.join(MODELS)}")
+    try:
+        check_model(spec.model)
+    except ValueError as e:
+        raise SpecError(str(e)) from None
     if spec.steps is None and spec.epochs is None:
         raise SpecError("give steps or epochs")
     if spec.steps is not None and spec.epochs is not None:

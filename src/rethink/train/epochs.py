@@ -6,7 +6,9 @@
 
 Both feed the tracker (`rethink.train.tracker`) after every dispatch: the
 steps trained since the last report and the sums of their losses and
-accuracies. A native stepper returns every step's values, which are summed;
+accuracies, and before that the examples of those steps with their predicted
+classes (`Tracker.record`: a native stepper's `predictions`; in the keras loop
+the metric of `rethink.train.predictions`, found in the callback's logs). A native stepper returns every step's values, which are summed;
 Keras reports running means since the epoch began, which `KerasEpochs` turns
 back into sums: that convention stays at its callback. Random crop and flip
 (`spec.augment`) are drawn per epoch from the run's seed
@@ -24,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from rethink.data.pipeline import RunData, augmented_images, epoch_crops
+from rethink.train.predictions import NAME as PREDICTIONS
 from rethink.train.steppers import Stepper, chunk_length
 
 if TYPE_CHECKING:
@@ -40,6 +43,7 @@ class KerasEpochs:
         self.tracker = tracker
         self.stop = stop
         self.reported = (0, 0.0, 0.0)  # (steps, loss sum, accuracy sum) of the epoch so far
+        self.order = np.zeros(0, np.int64)
         epochs = self
 
         class _Callback(keras.callbacks.Callback):
@@ -56,10 +60,20 @@ class KerasEpochs:
         acc = float(logs.get("acc", math.nan))
         done, loss_sum, acc_sum = self.reported
         self.reported = (k, loss * k, acc * k)
+        classes = logs.get(PREDICTIONS)
+        if classes is not None and k > done:
+            classes = np.asarray(classes)
+            steps = np.arange(done, k)
+            self.tracker.record(done, self._indices(done, k), classes[steps % len(classes)])
         return self.tracker.add(k - done, loss * k - loss_sum, acc * k - acc_sum) or self.stop()
+
+    def _indices(self, first: int, end: int) -> np.ndarray:
+        bs = self.tracker.spec.batch_size
+        return self.order[first * bs : end * bs].reshape(end - first, bs)
 
     def __call__(self, data: RunData, order: np.ndarray, epoch: int, steps: int) -> None:
         spec = self.tracker.spec
+        self.order = np.asarray(order)
         images = augmented_images(spec, data, order, epoch) if spec.augment else data.x_train[order]
         self.reported = (0, 0.0, 0.0)
         self.model.fit(
@@ -96,6 +110,11 @@ class NativeEpochs:
             bad = np.flatnonzero(~np.isfinite(losses))
             if bad.size:  # up to the first non-finite step
                 losses, accs = losses[: bad[0] + 1], accs[: bad[0] + 1]
+            classes = getattr(self.stepper, "predictions", None)
+            if classes is not None:
+                bs, end = spec.batch_size, done + len(losses)
+                indices = order[done * bs : end * bs].reshape(len(losses), bs)
+                tracker.record(done, indices, classes[: len(losses)])
             done += len(losses)
             loss_sum = float(np.sum(losses, dtype=np.float64))
             acc_sum = float(np.sum(accs, dtype=np.float64))

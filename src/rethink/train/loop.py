@@ -15,7 +15,11 @@ Metrics rows come at every global step that is a multiple of `log_every`,
 each row's training loss and accuracy the means over exactly the `log_every`
 steps before it, across epoch ends (`rethink.train.windows`, kept by
 `rethink.train.tracker`), from the losses the steps return anyway, so
-logging costs no extra device work. The test
+logging costs no extra device work. The same steps' predicted classes feed
+each example's history (`rethink.train.examples`: first learned, learned
+for good, forgetting events; for label corruptions, the window accuracy on
+changed and kept examples), checkpointed with the model and handed to the
+observer (`on_examples`) at every checkpoint and at the end. The test
 split is evaluated at every epoch end and the last step, in inference mode;
 so is the whole training split (as the run sees it: corrupted, not
 augmented) at the last step and every `eval_train_every` epochs: that is the
@@ -30,6 +34,7 @@ from __future__ import annotations
 import math
 import random
 import sys
+import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -39,12 +44,19 @@ from rethink.base.frameworks import seed_framework
 from rethink.data.pipeline import RunData, epoch_order
 from rethink.spec import RunSpec
 from rethink.train.checkpoint import Checkpoint, restore, snapshot
+from rethink.train.examples import ExampleHistory
 from rethink.train.observer import Observer
 from rethink.train.outcome import Outcome, Status
-from rethink.train.steppers import Execution
+from rethink.train.steppers import Execution, Stepper
 from rethink.train.tracker import Tracker
 
 EVAL_BATCH = 500
+# Seeding and building use process-wide state (Python's and the framework's generators):
+# runs trained in threads (a pack, rethink.train.pack) build one at a time.
+_BUILDING = threading.Lock()
+
+StepperFor = Callable[[Any, RunData, RunSpec], Stepper]
+"""(compiled model, data, resolved spec) -> the stepper that trains it."""
 
 
 def effective_steps_per_execution(requested: int, spec: RunSpec, spe: int, total: int) -> int:
@@ -82,8 +94,11 @@ def build_model(
     spe: int,
     steps_per_execution: int = 1,
     num_classes: int = 10,
+    predictions: bool = False,
 ) -> Any:
-    """The compiled model and optimizer of the protocol (Keras imported here)."""
+    """The compiled model and optimizer of the protocol (Keras imported here); with
+    `predictions`, its metrics keep each step's predicted classes for the keras loop
+    (`rethink.train.predictions`)."""
     import keras
 
     from rethink.models import build
@@ -101,14 +116,38 @@ def build_model(
         spec.lr, decay_steps=spe, decay_rate=spec.lr_decay, staircase=True
     )
     optimizer = keras.optimizers.SGD(learning_rate=schedule, momentum=spec.momentum)
+    compile_model(model, optimizer, steps_per_execution, spec.batch_size if predictions else 0)
+    optimizer.build(model.trainable_variables)
+    return model
+
+
+def compile_model(model: Any, optimizer: Any, steps_per_execution: int, predictions: int) -> None:
+    """Compile with the protocol's loss and accuracy ("acc"); with `predictions` (the batch
+    size, or 0), also the metric keeping each step's classes (`rethink.train.predictions`).
+    Compiling again with the same optimizer keeps its state."""
+    import keras
+
+    metrics = [keras.metrics.SparseCategoricalAccuracy(name="acc")]
+    if predictions:
+        from rethink.train.predictions import predictions_metric
+
+        metrics.append(predictions_metric(predictions, steps_per_execution))
     model.compile(
         optimizer=optimizer,
         loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
-        metrics=[keras.metrics.SparseCategoricalAccuracy(name="acc")],
+        metrics=metrics,
         steps_per_execution=steps_per_execution,
     )
-    optimizer.build(model.trainable_variables)
-    return model
+
+
+def example_history(
+    data: RunData, spe: int, epochs: int, resume: Checkpoint | None = None
+) -> ExampleHistory:
+    """The run's per-example history: new, or the one `resume` holds (a checkpoint from
+    before histories existed starts a new one, counting from its step on)."""
+    if resume is not None and resume.examples:
+        return ExampleHistory.from_state(resume.examples)
+    return ExampleHistory(data.y_train, spe, epochs, data.y_original, data.replaced)
 
 
 def train(
@@ -119,6 +158,7 @@ def train(
     execution: Execution | None = None,
     should_stop: Callable[[], bool] | None = None,
     log: Callable[[str], None] | None = None,
+    stepper_for: StepperFor | None = None,
 ) -> Outcome:
     """Train `spec` (resolved) on `data`; ends as `stopped` on KeyboardInterrupt or
     once `should_stop()` turns true (checked after every dispatch: a signal
@@ -127,13 +167,14 @@ def train(
     `execution` chooses how steps are executed (`rethink.train.steppers.Execution`: the
     keras loop or a native stepper, steps per dispatch); the metrics do not
     depend on it beyond float rounding. `log` receives notes such as a
-    compilation falling back (default: standard error).
+    compilation falling back (default: standard error). `stepper_for` makes the
+    stepper instead of `make_stepper` (a pack's member: `rethink.train.pack`).
     """
     import keras
 
-    from rethink.base.frameworks import on_cpu
+    from rethink.base.frameworks import float32_precision, on_cpu
     from rethink.train.epochs import KerasEpochs, NativeEpochs
-    from rethink.train.steppers import chunk_limit, make_stepper
+    from rethink.train.steppers import chunk_limit, make_stepper, records_examples
 
     execution = execution or Execution()
     observer = observer or Observer()
@@ -143,24 +184,39 @@ def train(
     spec = spec.resolved(n)
     tracker = Tracker(spec, n, observer, resume)
     backend = keras.backend.backend()
+    float32_precision(backend, apply=True)  # torch on a GPU: TF32, as JAX
     k = 1
-    if not execution.uses_native(backend, spec.precision) and backend != "torch":
+    keras_loop = not execution.uses_native(backend, spec.precision) and stepper_for is None
+    record = records_examples()
+    if keras_loop and backend != "torch":
         # Keras's torch trainer runs one step per dispatch only.
         k = effective_steps_per_execution(
             execution.steps_per_execution or 1, spec, tracker.spe, tracker.total
         )
-    model = build_model(spec, data.input_shape, tracker.spe, k, data.num_classes)
-    if resume is not None:
-        restore(model, resume)
-    stepper = make_stepper(execution, model, data, spec, say)
+    with _BUILDING:
+        model = build_model(
+            spec, data.input_shape, tracker.spe, k, data.num_classes, keras_loop and record
+        )
+        if resume is not None:
+            restore(model, resume)
+    observer.on_built(model)
+    n_epochs = math.ceil(tracker.total / tracker.spe)
+    if record:
+        tracker.history = example_history(data, tracker.spe, n_epochs, resume)
+    if stepper_for is not None:
+        stepper: Stepper | None = stepper_for(model, data, spec)
+    else:
+        stepper = make_stepper(execution, model, data, spec, say)
     limit = chunk_limit(execution, on_cpu(backend))
     fit_epoch = (
         KerasEpochs(model, tracker, stop)
         if stepper is None
         else NativeEpochs(stepper, tracker, stop, limit)
     )
-    n_epochs = math.ceil(tracker.total / tracker.spe)
     status = Status.COMPLETED
+
+    def examples() -> dict[str, np.ndarray]:
+        return {} if tracker.history is None else tracker.history.state()
 
     def evaluate(x: np.ndarray, y: np.ndarray) -> tuple[float, float]:
         result = model.evaluate(x, y, batch_size=EVAL_BATCH, verbose=0, return_dict=True)
@@ -196,11 +252,20 @@ def train(
                 status = Status.DIVERGED
                 break
             if tracker.k == tracker.spe:  # a whole epoch: checkpoint at its end
-                observer.on_checkpoint(snapshot(model, step, epoch + 1, tracker.meta()))
+                arrays = examples()
+                observer.on_checkpoint(snapshot(model, step, epoch + 1, tracker.meta(), arrays))
+                if arrays:
+                    observer.on_examples(arrays)
+            elif last and tracker.history is not None:
+                observer.on_examples(examples())
             if last:
                 break
     except KeyboardInterrupt:
         status = Status.STOPPED
+    if status == Status.DIVERGED and tracker.history is not None:
+        observer.on_examples(examples())
     if status == Status.COMPLETED:  # the stepper synced at the last epoch's end
+        if keras_loop and record:  # model.keras without the metric only training uses
+            compile_model(model, model.optimizer, k, 0)
         observer.on_model(model)
     return tracker.outcome(status)

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
 from rethink.train.checkpoint import Checkpoint
 
 
@@ -24,8 +26,16 @@ class Observer:
     def on_progress(self, progress: dict[str, float | None]) -> None:
         """After every dispatch: step, running means, speed."""
 
+    def on_built(self, model: Any) -> None:
+        """The compiled Keras model, built (and restored from a checkpoint) before its
+        first step."""
+
     def on_checkpoint(self, checkpoint: Checkpoint) -> None:
         """At the end of every whole epoch."""
+
+    def on_examples(self, arrays: dict[str, np.ndarray]) -> None:
+        """The per-example history (`rethink.train.examples`) at every checkpoint and at
+        the run's end."""
 
     def on_model(self, model: Any) -> None:
         """The trained Keras model once the run completed: its variables hold the final

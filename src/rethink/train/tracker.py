@@ -12,7 +12,9 @@
 Both loops (`rethink.train.epochs`) feed it what they trained since their last
 report: a number of steps and the sums of those steps' losses and accuracies
 (a native stepper's per-step values summed; Keras's running means turned
-into sums at the callback). It adds them to the metrics window
+into sums at the callback), and, before that, the examples those steps
+trained and their predicted classes (`record`, kept by
+`rethink.train.examples`). It adds them to the metrics window
 (`rethink.train.windows`), writes a row whenever a window closes, notices
 divergence, and reports progress after every dispatch. What the rows decide
 (time to fit and to loss, best test) lives in `rethink.train.bookkeeping`,
@@ -29,6 +31,7 @@ from rethink.spec import RunSpec
 from rethink.train.bookkeeping import Bookkeeping
 from rethink.train.checkpoint import Checkpoint
 from rethink.train.clock import Clock
+from rethink.train.examples import WINDOW_COLUMNS, ExampleHistory
 from rethink.train.observer import Observer
 from rethink.train.outcome import Outcome, Status
 from rethink.train.windows import Window, reached_acc
@@ -55,6 +58,7 @@ class Tracker:
         self.window = Window.from_state(spec.log_every, book.window)
         self.train_eval: tuple[float, float] | None = None  # the last training-split evaluation
         self.diverged_at: int | None = None
+        self.history: ExampleHistory | None = None  # the loop sets it
         self.begin_epoch(start.epoch if start else 0, self.spe)
 
     @property
@@ -68,6 +72,12 @@ class Tracker:
         self.epoch_steps = steps
         self.k = 0  # steps into the epoch
         self.sums = (0.0, 0.0)  # the epoch's loss and accuracy sums so far
+
+    def record(self, first: int, indices: Any, predictions: Any) -> None:
+        """Steps `first`..`first`+c-1 of this epoch (0-based) trained the examples `indices`
+        (c, batch) and predicted `predictions` for them (to the history, if any)."""
+        if self.history is not None and len(predictions):
+            self.history.record(self.epoch * self.spe + first + 1, indices, predictions)
 
     def lr(self, epoch: int) -> float:
         return self.spec.lr * self.spec.lr_decay**epoch
@@ -134,6 +144,7 @@ class Tracker:
             "eval_train_acc": train_eval[1] if train_eval else None,
             "seconds": round(self.clock.wall_seconds(), 3),
             "images_per_s": None,
+            **dict.fromkeys(WINDOW_COLUMNS),
         }
         if self.window.due(step) or (last and self.window.count > 0):
             self._close_window(step, row)
@@ -151,6 +162,8 @@ class Tracker:
             train_acc=acc,
             images_per_s=self.clock.images_per_s_since_mark(self.spec.batch_size),
         )
+        if self.history is not None:
+            row.update(self.history.close_window())
         if loss is not None and not math.isfinite(loss) and self.diverged_at is None:
             self.diverged_at = step
         if n == self.spec.log_every:  # only full windows decide fit and loss

@@ -23,8 +23,10 @@ from typing import Any, Protocol
 from rethink.base.atomic import write_atomically
 from rethink.grid.launch import WORKER_LOG
 from rethink.run.folder import CHECKPOINT, ENV, METRICS, PROGRESS, RESULT, SPEC
+from rethink.run.model import MODEL_RECORD, MODEL_SOURCE
 
-SHIPPED = (SPEC, ENV, METRICS, CHECKPOINT, PROGRESS, RESULT, WORKER_LOG)
+# A model of yours travels too: its record and the copy of its file (rethink.run.model).
+SHIPPED = (SPEC, ENV, METRICS, CHECKPOINT, PROGRESS, RESULT, WORKER_LOG, MODEL_RECORD, MODEL_SOURCE)
 
 Files = dict[str, bytes | None]
 """Run-folder files by name; None: the file is gone."""

@@ -8,10 +8,14 @@
     fig = figure_1b(grid.runs)                        # (b) steps to fit vs corruption level
     fig = figure_1c(grid.runs)                        # (c) test error vs corruption level
     fig = figure_2b(grid.runs)                        # 2(b) Inception with/without BatchNorm
+    fig = figure_clean_changed(grid.runs)             # beyond the paper: memorization, example
+    fig = figure_first_learned(grid.runs)             # by example (runs with corrupted labels)
+    fig = figure_forgetting(grid.runs)
     written, skipped = write_figures(grid.runs, Path("output_3/figures"))
 
 Each function returns None when there is nothing to draw. The modules:
 `figure1a`, `figure1bc` (against the label-corruption level), `figure2b`,
+`memorization` (clean against changed labels, first-learned steps, forgetting),
 `files` (writing them all), and what they share: `style` (sizes, colours,
 the empty figure), `curves` (means over seeds on common steps, the min-max
 band) and `legend` (legends placed where they hide no data).
@@ -38,6 +42,11 @@ from rethink.results.figures.figure1bc import chance_label, figure_1b, figure_1c
 from rethink.results.figures.figure2b import figure_2b
 from rethink.results.figures.files import save_figure, write_figures
 from rethink.results.figures.legend import legend_hides_data
+from rethink.results.figures.memorization import (
+    figure_clean_changed,
+    figure_first_learned,
+    figure_forgetting,
+)
 from rethink.results.figures.style import BAND, CORRUPTION_STYLE, EARLY_STOP, FIG2B_STYLE
 
 __all__ = [
@@ -53,6 +62,9 @@ __all__ = [
     "figure_1b",
     "figure_1c",
     "figure_2b",
+    "figure_clean_changed",
+    "figure_first_learned",
+    "figure_forgetting",
     "legend_hides_data",
     "mean_curve",
     "save_figure",

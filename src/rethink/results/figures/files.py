@@ -20,6 +20,11 @@ from rethink.base.atomic import write_atomically
 from rethink.results.figures.figure1a import ALL_MODELS, figure_1a, figure_1a_models, models_present
 from rethink.results.figures.figure1bc import LOWER_THRESHOLD, figure_1b, figure_1c
 from rethink.results.figures.figure2b import figure_2b
+from rethink.results.figures.memorization import (
+    figure_clean_changed,
+    figure_first_learned,
+    figure_forgetting,
+)
 from rethink.results.figures.style import RC
 from rethink.results.loading import Run
 from rethink.results.summary import CIFAR10
@@ -50,7 +55,9 @@ def write_figures(
     `model`: None writes figure1a, the paper's panel (`default_model`); a
     model's name or ALL_MODELS writes figure1a_<model> instead. `per_model`
     adds figure1a_<model> for every model with curves. With two or more
-    models with curves, figure1a_models too (`figure_1a_models`). Runs of several data
+    models with curves, figure1a_models too (`figure_1a_models`). The memorization
+    figures (`rethink.results.figures.memorization`) where a run has their data (a set
+    without any, made before rethink recorded it, skips them silently). Runs of several data
     sets: each data set's figures in `out`/<data set name>/, the messages
     prefixed with its name.
     """
@@ -91,6 +98,13 @@ def write_figures(
             "or augmentation",
         )
     )
+    memorization = [
+        ("memorization_clean_changed", figure_clean_changed(runs), "the clean/changed columns"),
+        ("memorization_first_learned", figure_first_learned(runs), "examples.npz"),
+        ("memorization_forgetting", figure_forgetting(runs), "examples.npz"),
+    ]
+    if any(fig is not None for _, fig, _ in memorization):  # else: runs from before them
+        jobs += [(n, f, f"no run with corrupted labels has {why}") for n, f, why in memorization]
     written, skipped = [], []
     for name, fig, why in jobs:
         if fig is None:

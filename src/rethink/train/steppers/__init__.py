@@ -16,11 +16,13 @@ Keras optimizer and loss but
   from the raw uint8 32x32 images ("window") or the preprocessed 28x28 ones
   ("padded"), with the draws the keras loop uses on the host;
 - runs up to `steps_per_execution` steps per dispatch and returns every
-  step's loss and accuracy at the end, so the host reads the device once per
+  step's loss and accuracy (and each example's predicted class, kept as
+  `predictions`, for `rethink.train.examples`) at the end, so the host reads the device once per
   chunk instead of once per step (JAX: one `jit`-compiled `fori_loop` whose
   trip count is an argument, so every chunk length shares one compilation);
-- on torch, can compile the step with `torch.compile` (CUDA graphs on a GPU),
-  falling back to the eager step if compilation fails on the first step.
+- on torch, runs the whole step as one CUDA graph ("graph": captured after a
+  few eager steps, replayed every step, no host read inside), or compiles it
+  with `torch.compile`, falling back to the eager step if that fails.
 
 Chunks never cross a metrics row or an epoch end, and the stepper's per-step
 losses rebuild exactly the running means Keras reports, so the metrics are
@@ -35,6 +37,7 @@ Importing this module imports no Keras and no framework; the backend modules do.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
@@ -46,10 +49,18 @@ if TYPE_CHECKING:
     from rethink.spec import RunSpec
 
 LOOPS = ("auto", "keras", "native")
-TORCH_COMPILE = ("auto", "off", "cudagraphs", "inductor", "aot_eager")
+TORCH_COMPILE = ("auto", "off", "graph", "cudagraphs", "inductor", "aot_eager")
 NATIVE_BACKENDS = ("jax", "torch")
 # A native chunk on an accelerator: bounded by rows and epoch ends anyway.
 ACCELERATOR_CHUNK = 1000
+# RETHINK_EXAMPLES=0 turns off recording each example's prediction (rethink.train.examples):
+# for measuring what it costs (docs/benchmarks.md) only; runs record it.
+EXAMPLES_ENV = "RETHINK_EXAMPLES"
+
+
+def records_examples() -> bool:
+    """Whether steps return each example's predicted class (unless RETHINK_EXAMPLES=0)."""
+    return os.environ.get(EXAMPLES_ENV, "1").strip() != "0"
 
 
 class ExecutionError(ValueError):
@@ -66,8 +77,10 @@ class Execution:
     native: 1 on a CPU, which runs each step before returning anyway, so the
     progress display and Ctrl-C stay per step; on an accelerator up to the
     next metrics row).
-    torch_compile: "off", a `torch.compile` backend ("cudagraphs",
-    "inductor", "aot_eager"), or "auto" ("cudagraphs" on a CUDA GPU, else off).
+    torch_compile: "off" (the eager step, the reference), "graph" (the whole
+    step as one CUDA graph, `rethink.train.steppers.torch_graph`; uncaptured on
+    a CPU), a `torch.compile` backend ("cudagraphs", "inductor", "aot_eager"),
+    or "auto" ("graph" on a CUDA GPU, else off).
     """
 
     loop: str = "auto"
@@ -147,6 +160,11 @@ class Stepper(Protocol):
         ...
 
 
+# After `run`, a stepper that records examples holds `predictions`: each step's
+# predicted class per example of its batch, (steps, batch_size) int32, aligned with
+# the epoch's order (None where it records none: `records_examples`).
+
+
 def chunk_length(epoch_start: int, done: int, steps: int, log_every: int, limit: int) -> int:
     """Steps in the next chunk: at most `limit`, never past a row or the epoch's end.
 
@@ -173,6 +191,16 @@ def check_crops(augment: str | None, order: np.ndarray, crops: Crops | None) -> 
         raise ValueError(f"{len(crops)} crops for an order of {len(order)} positions")
 
 
+def native_inputs(data: RunData, spec: RunSpec) -> tuple[np.ndarray, str | None, tuple[int, int]]:
+    """What a native stepper trains on: (images it gathers batches from, the crop mode
+    or None, the trained images' (rows, columns))."""
+    from rethink.data.pipeline import crop_source
+
+    augment = spec.augment_crop if spec.augment else None
+    x = crop_source(data, augment) if augment else data.x_train
+    return x, augment, (int(data.x_train.shape[1]), int(data.x_train.shape[2]))
+
+
 def make_stepper(
     execution: Execution,
     model: Any,
@@ -187,15 +215,19 @@ def make_stepper(
     precision = keras.config.dtype_policy().name
     if not execution.uses_native(backend, precision):
         return None
-    from rethink.data.pipeline import crop_source
-
-    augment = spec.augment_crop if spec.augment else None
-    x = crop_source(data, augment) if augment else data.x_train
-    crop = (int(data.x_train.shape[1]), int(data.x_train.shape[2]))
+    x, augment, crop = native_inputs(data, spec)
     if backend == "jax":
         from rethink.train.steppers.jax_stepper import JaxStepper
 
-        return JaxStepper(model, x, data.y_train, spec.batch_size, augment=augment, crop=crop)
+        return JaxStepper(
+            model,
+            x,
+            data.y_train,
+            spec.batch_size,
+            augment=augment,
+            crop=crop,
+            predictions=records_examples(),
+        )
     from rethink.train.steppers.torch_stepper import TorchStepper
 
     return TorchStepper(
@@ -207,11 +239,13 @@ def make_stepper(
         log,
         augment=augment,
         crop=crop,
+        predictions=records_examples(),
     )
 
 
 __all__ = [
     "ACCELERATOR_CHUNK",
+    "EXAMPLES_ENV",
     "LOOPS",
     "TORCH_COMPILE",
     "Execution",
@@ -221,4 +255,6 @@ __all__ = [
     "chunk_length",
     "chunk_limit",
     "make_stepper",
+    "native_inputs",
+    "records_examples",
 ]

@@ -28,7 +28,11 @@ def whiten(x: Any) -> Any:
     size = v.shape[1] * v.shape[2] * v.shape[3]
     mean = ops.mean(v, axis=(1, 2, 3), keepdims=True)
     std = ops.sqrt(ops.mean(ops.square(v - mean), axis=(1, 2, 3), keepdims=True))
-    return (v - mean) / ops.maximum(std, 255.0 / math.sqrt(size))
+    # The floor as a tensor like `std`, by operator: keras.ops given a Python number
+    # build a tensor from it on the host in every step (torch), which stalls the
+    # host and which a CUDA graph cannot capture. The same float32 value.
+    floor = ops.zeros_like(std) + 255.0 / math.sqrt(size)
+    return (v - mean) / ops.maximum(std, floor)
 
 
 def augment_batch(

@@ -5,7 +5,8 @@ Keras model, its loss (the weight penalties included, as Keras reports it),
 `backward()` and the model's own Keras optimizer: what Keras's torch trainer
 does, minus the data adapter's per-batch host-to-device copy, the metric
 objects and the per-step read of the loss that `fit()`'s callbacks force.
-Losses and accuracies stay on the device until the chunk's end.
+Losses, accuracies and each example's predicted class (`predictions`, for
+`rethink.train.examples`) stay on the device until the chunk's end.
 
 Random crops (`augment`) are part of the step (`augment_batch` of
 `rethink.train.steppers.augmentation`, shared with JAX): the host loop
@@ -14,20 +15,27 @@ gathers the batch's images from the resident set (raw uint8 32x32 for the
 offsets and flips; the step crops, flips and whitens. The step's inputs are
 batch-sized tensors only, never the resident data set.
 
-The update is Keras's torch SGD (`SgdUpdate`), with one change: the learning
-rate stays a device tensor. Keras's own `apply` hands it to `_foreach_add_` as
-`alpha`, a Python number, so every step reads it back to the host: a graph
-break under `torch.compile` and a device synchronization that keeps the host
-from queueing the next step while the GPU runs this one (on an H200 the
-profiled Inception step took 17 ms of wall time for 8.3 ms of GPU work).
+The update is Keras's torch SGD (`SgdUpdate` of
+`rethink.train.steppers.torch_update`), with one change: the learning rate
+stays a device tensor, computed there from the iteration counter. Keras's
+own `apply` hands it to `_foreach_add_` as `alpha`, a Python number, so every
+step reads it back to the host: a graph break under `torch.compile` and a
+device synchronization that keeps the host from queueing the next step while
+the GPU runs this one (on an H200 the profiled Inception step took 17 ms of
+wall time for 8.3 ms of GPU work).
 
-`torch.compile` (the `compile` argument) captures the step: "cudagraphs"
-replays it as CUDA graphs, removing the Python cost of Keras's layers from
-every step after the first; "inductor" also fuses kernels (it fails on
-models with Keras's "same" max pooling in torch 2.13, whose pad backward
-trips a stride check), "aot_eager" only traces (for tests on a CPU). If the
-first compiled step raises, the stepper restores the state it had before
-that step, says so through `log`, and continues eagerly.
+The `compile` argument chooses how a step executes. "graph" is the whole
+step, the batch's gather and crop, forward, backward, update and the metric
+buffers, as one CUDA graph captured after a few eager steps and replayed
+every step (`rethink.train.steppers.torch_graph`; on a CPU the same step runs
+uncaptured). `torch.compile` modes capture the step through dynamo:
+"cudagraphs" replays it as CUDA graphs (split at `backward()`), removing the
+Python cost of Keras's layers from every step after the first; "inductor"
+also fuses kernels (it fails on models with Keras's "same" max pooling in
+torch 2.13, whose pad backward trips a stride check), "aot_eager" only traces
+(for tests on a CPU). If the first compiled step raises, the stepper restores
+the state it had before that step, says so through `log`, and continues
+eagerly. "off" is the eager step, the reference.
 """
 
 from __future__ import annotations
@@ -42,12 +50,17 @@ import torch.nn.functional as F
 from rethink.data.pipeline import Crops
 from rethink.train.steppers import check_crops
 from rethink.train.steppers.augmentation import augment_batch
+from rethink.train.steppers.torch_graph import GraphStep
+from rethink.train.steppers.torch_update import SgdUpdate
+
+# What "auto" runs on a CUDA device (elsewhere: "off").
+AUTO_ON_CUDA = "graph"
 
 
 def resolve_compile(mode: str, device: torch.device) -> str:
-    """ "auto" is "cudagraphs" on a CUDA device and "off" elsewhere."""
+    """ "auto" is AUTO_ON_CUDA on a CUDA device and "off" elsewhere."""
     if mode == "auto":
-        return "cudagraphs" if device.type == "cuda" else "off"
+        return AUTO_ON_CUDA if device.type == "cuda" else "off"
     return mode
 
 
@@ -65,66 +78,6 @@ def _dynamo_friendly(model: Any) -> None:
         _dynamo_friendly(layer)  # nested models
 
 
-class SgdUpdate:
-    """Keras's torch SGD update, `optimizer.apply(grads, variables)`, without host reads.
-
-    For the optimizer `rethink.train.loop.build_model` makes (SGD with momentum,
-    not Nesterov, a learning-rate schedule, nothing else: no clipping, EMA,
-    gradient accumulation, loss scaling or decoupled weight decay, no variable
-    constraints): velocity = momentum * velocity - lr * g; w = w + velocity;
-    then the iteration counter, which the schedule reads, goes up by one. The
-    only difference from Keras is `lr * g` as a product with the device tensor
-    `lr` rather than `alpha=-lr` (rounding: equal to a few ulps).
-    `SgdUpdate.supports(optimizer, variables)` says whether it applies;
-    otherwise the stepper calls `optimizer.apply`.
-    """
-
-    def __init__(self, optimizer: Any, variables: list[Any]):
-        self.optimizer = optimizer
-        self.variables = variables
-        self.momentum = float(optimizer.momentum)
-        self.velocities = (
-            [optimizer.momentums[optimizer._get_variable_index(v)] for v in variables]
-            if self.momentum
-            else []
-        )
-
-    @staticmethod
-    def supports(optimizer: Any, variables: list[Any]) -> bool:
-        import keras
-
-        return (
-            type(optimizer).__name__ == "SGD"
-            and isinstance(optimizer, keras.optimizers.SGD)
-            and not optimizer.nesterov
-            and optimizer.clipnorm is None
-            and optimizer.clipvalue is None
-            and optimizer.global_clipnorm is None
-            and not optimizer.use_ema
-            and not optimizer.gradient_accumulation_steps
-            and optimizer.loss_scale_factor is None
-            and not optimizer.weight_decay
-            and all(getattr(v, "constraint", None) is None for v in variables)
-        )
-
-    def learning_rate(self) -> torch.Tensor:
-        lr = self.optimizer.learning_rate  # the schedule at the current iteration
-        lr = getattr(lr, "value", lr)  # a constant rate is a Keras variable
-        return torch.as_tensor(lr, dtype=torch.float32, device=self.variables[0].value.device)
-
-    def __call__(self, grads: list[torch.Tensor]) -> None:
-        params = [v.value for v in self.variables]
-        step = torch._foreach_mul(grads, -self.learning_rate())  # -lr * g
-        if self.momentum:
-            velocities = [m.value for m in self.velocities]
-            torch._foreach_mul_(velocities, self.momentum)
-            torch._foreach_add_(velocities, step)
-            torch._foreach_add_(params, velocities)
-        else:
-            torch._foreach_add_(params, step)
-        self.optimizer.iterations.assign_add(1)
-
-
 class TorchStepper:
     name = "torch"
 
@@ -138,10 +91,12 @@ class TorchStepper:
         log: Callable[[str], None] = lambda _: None,
         augment: str | None = None,
         crop: tuple[int, int] | None = None,
+        predictions: bool = True,
     ):
         """`x_train`: the images trained on, or, with `augment` ("window" or
         "padded"), the images cropped from (raw uint8 whole images, or
-        preprocessed); `crop`: the "window" crop's (rows, columns) (CIFAR: 28x28)."""
+        preprocessed); `crop`: the "window" crop's (rows, columns) (CIFAR: 28x28);
+        `predictions`: return each example's class (`self.predictions`)."""
         self.model = model
         self.batch_size = batch_size
         self.log = log
@@ -159,16 +114,40 @@ class TorchStepper:
             else lambda grads: model.optimizer.apply(grads, self.variables)
         )
         self.compile_mode = resolve_compile(compile, self.device)
-        self._step: Callable[..., tuple[torch.Tensor, torch.Tensor]] = self._eager_step
+        self._step: Callable[..., tuple[torch.Tensor, ...]] = self._eager_step
+        self.record = predictions
+        self.predictions: np.ndarray | None = None  # the last run's, per step
         self._first_compiled = False
-        if self.compile_mode != "off":
+        self.graph: GraphStep | None = None
+        if self.compile_mode == "graph":
+            self.graph = self._graph_step()
+        if self.compile_mode not in ("off", "graph"):
             _dynamo_friendly(model)
             self._step = torch.compile(self._eager_step, backend=self.compile_mode)
             self._first_compiled = True
 
+    def _graph_step(self) -> GraphStep | None:
+        """The whole-step graph, or None (and "off", said through `log`) where the
+        optimizer is not one whose update it can keep on the device."""
+        update = self.update
+        reason = "it needs SGD without clipping, EMA, weight decay or constraints"
+        if isinstance(update, SgdUpdate) and update.on_device:
+            try:
+                return GraphStep(
+                    self.model, self.x, self.y, self.batch_size, update, self.augment,
+                    self.crop, self.log, self.record,
+                )  # fmt: skip
+            except ValueError as e:
+                reason = str(e)
+        elif isinstance(update, SgdUpdate):
+            reason = "it needs a constant or exponential-decay learning rate"
+        self.log(f"the torch step graph cannot train this model ({reason}); training eagerly")
+        self.compile_mode = "off"
+        return None
+
     def _eager_step(
         self, x: torch.Tensor, y: torch.Tensor, *crops: torch.Tensor
-    ) -> tuple[torch.Tensor, torch.Tensor]:
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """One step on a batch (and its crops: dy, dx, flip, when augmenting);
         compiled, its inputs are the batch only (small copies into CUDA-graph
         buffers), never the resident data set."""
@@ -186,10 +165,13 @@ class TorchStepper:
             self.update(grads)
         for p in params:
             p.grad = None
-        acc = (logits.argmax(dim=-1) == y).float().mean()
-        return loss.detach(), acc.detach()
+        pred = logits.detach().argmax(dim=-1)
+        acc = (pred == y).float().mean()
+        return loss.detach(), acc.detach(), pred.to(torch.int32)
 
     def begin_epoch(self, order: np.ndarray, crops: Crops | None = None) -> None:
+        if self.graph is not None:
+            return self.graph.begin_epoch(order, crops)
         check_crops(self.augment, order, crops)
         self.order = torch.as_tensor(np.asarray(order, dtype=np.int64), device=self.device)
         self.crops = ()
@@ -211,7 +193,7 @@ class TorchStepper:
         for v in self.variables:
             v.value.grad = None
 
-    def _call(self, *batch: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    def _call(self, *batch: torch.Tensor) -> tuple[torch.Tensor, ...]:
         if self._first_compiled:
             self._first_compiled = False
             return self._first_call(*batch)
@@ -219,11 +201,10 @@ class TorchStepper:
             return self._step(*batch)
         if self.compile_mode == "cudagraphs":
             torch.compiler.cudagraph_mark_step_begin()
-        loss, acc = self._step(*batch)
         # CUDA-graph outputs live in buffers that the next replay overwrites.
-        return loss.clone(), acc.clone()
+        return tuple(t.clone() for t in self._step(*batch))
 
-    def _first_call(self, *batch: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    def _first_call(self, *batch: torch.Tensor) -> tuple[torch.Tensor, ...]:
         """The first compiled step; on failure, undo it and continue eagerly."""
         saved = self._state()
         try:
@@ -242,17 +223,24 @@ class TorchStepper:
     def run(
         self, first: int, count: int, should_stop: Callable[[], bool]
     ) -> tuple[np.ndarray, np.ndarray]:
+        if self.graph is not None:
+            losses_, accs_ = self.graph.run(first, count, should_stop)
+            self.predictions = self.graph.predictions
+            return losses_, accs_
         bs = self.batch_size
-        losses, accs = [], []
+        losses, accs, preds = [], [], []
         for i in range(first, first + count):
             positions = slice(i * bs, (i + 1) * bs)
             idx = self.order[positions]
             crops = [c[positions] for c in self.crops]
-            loss, acc = self._call(self.x[idx], self.y[idx], *crops)  # gathered on the device
+            loss, acc, pred = self._call(self.x[idx], self.y[idx], *crops)  # on the device
             losses.append(loss)
             accs.append(acc)
+            if self.record:
+                preds.append(pred)
             if should_stop():
                 break
+        self.predictions = torch.stack(preds).cpu().numpy() if self.record else None
         return (
             torch.stack(losses).float().cpu().numpy(),
             torch.stack(accs).float().cpu().numpy(),
@@ -260,3 +248,6 @@ class TorchStepper:
 
     def sync(self) -> None:
         """Nothing to do: the step updates the Keras variables' tensors in place."""
+
+
+__all__ = ["AUTO_ON_CUDA", "SgdUpdate", "TorchStepper", "resolve_compile"]
