@@ -43,12 +43,13 @@ PYTHON_EXAMPLES: dict[str, tuple[str, str | None]] = {
         "OUT --models mlp_3x512 --steps 4 --profile-steps 1 --batch-size 8 --images 32",
         "torch",
     ),
-    # `rethink run` with the example's builder (issue 27).
+    # `rethink run` with the example's builder (issue 27); once: tests/cli/test_own_model.py
+    # trains models of yours on every backend.
     "own_model.py": (
         "-m rethink run --model ./examples/own_model.py:resnet20 --corruption random_labels"
         " --train-subset 20 --test-subset 20 --steps 1 --batch-size 10 --no-save-model"
         " --data DATA --out OUT",
-        None,
+        "jax",
     ),
 }
 SHELL_EXAMPLES = ("campaign.sh", "gpu_check.sh")

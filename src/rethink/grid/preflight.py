@@ -40,12 +40,17 @@ def jobs_for(value: str | None, gpus: Sequence[str], on_ray: bool = False) -> in
     None for auto, which hands every run to the cluster and lets its resources decide."""
     if value in (None, "auto"):
         return None if on_ray else auto_jobs(gpus, os.cpu_count() or 1)
+    return _count(value, "--jobs", "a positive number or auto")
+
+
+def _count(value: str, flag: str, choices: str) -> int:
+    """`value` as a whole number of at least 1, else GridError naming the flag."""
     try:
         n = int(value)
     except ValueError:
         n = 0
     if n < 1:
-        raise GridError(f"bad --jobs {value!r}: give a positive number or auto")
+        raise GridError(f"bad {flag} {value!r}: give {choices}")
     return n
 
 
@@ -59,12 +64,7 @@ def pack_for(value: str | None, backend: str, gpus: Sequence[str], on_ray: bool 
         return AUTO_PACK if backend == "jax" and gpus and not on_ray else 1
     if value == "off":
         return 1
-    try:
-        n = int(value)
-    except ValueError:
-        n = 0
-    if n < 1:
-        raise GridError(f"bad --pack {value!r}: give off, auto or a number of runs")
+    n = _count(value, "--pack", "off, auto or a number of runs")
     if n > 1 and backend != "jax":
         raise GridError(f"--pack {n} needs --backend jax ({backend} trains runs unpacked)")
     if n > 1 and on_ray:
