@@ -298,29 +298,34 @@ class OpenRun:
     observer: FolderObserver
 
 
+def read_checkpoint(run: RunDir) -> Checkpoint | None:
+    """The run's checkpoint (None: a fresh run); RunError for an unreadable one."""
+    if not run.checkpoint_path.exists():
+        return None
+    try:
+        return Checkpoint.load(run.checkpoint_path)
+    except (OSError, ValueError, KeyError) as e:
+        raise RunError(
+            f"checkpoint {run.checkpoint_path} is unreadable ({e}); delete it to restart the run"
+        ) from None
+
+
 def open_run(
     spec: RunSpec,
     loaded: Loaded,
     run: RunDir,
+    checkpoint: Checkpoint | None,
     backend: str,
     display: Observer | None,
     execution: Execution,
     save_model: bool,
 ) -> OpenRun:
-    """Read the checkpoint, write spec.json and env.json, open metrics.csv (RunError
-    for an unreadable checkpoint, before anything is written)."""
+    """Write spec.json and env.json and open metrics.csv for a run resuming from
+    `checkpoint` (`read_checkpoint`; None: fresh)."""
     from rethink.base.backend import enable_compilation_cache
     from rethink.base.frameworks import float32_precision
     from rethink.base.platform import describe_environment, gpu_unseen_warning, visible_gpus
 
-    checkpoint = None
-    if run.checkpoint_path.exists():
-        try:
-            checkpoint = Checkpoint.load(run.checkpoint_path)
-        except (OSError, ValueError, KeyError) as e:
-            raise RunError(
-                f"checkpoint {run.checkpoint_path} is unreadable ({e}); delete it to restart the run"
-            ) from None
     write_json(run.spec_path, spec.to_dict())
     float32_precision(backend, apply=True)  # as training will: env.json says what it uses
     env = describe_environment(backend)
@@ -381,7 +386,8 @@ def _train_in_folder(
     from rethink.data.pipeline import prepare
     from rethink.train.loop import train
 
-    opened = open_run(spec, loaded, run, backend, display, execution, save_model)
+    checkpoint = read_checkpoint(run)  # before anything is written
+    opened = open_run(spec, loaded, run, checkpoint, backend, display, execution, save_model)
     outcome: Outcome | BaseException
     try:
         with stop_signals() as stop:
@@ -414,4 +420,5 @@ __all__ = [
     "load_data",
     "load_spec",
     "open_run",
+    "read_checkpoint",
 ]

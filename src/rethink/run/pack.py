@@ -28,6 +28,7 @@ from rethink.run.execute import (
     ended,
     open_run,
     prepare_folder,
+    read_checkpoint,
 )
 from rethink.run.folder import read_json, write_json
 from rethink.spec import RunSpec
@@ -86,9 +87,12 @@ def execute_pack(
             else:
                 claimed[i] = got
                 shared[(spec.data, spec.dataset)] = got[1]
+        # Each checkpoint read once, before anything is written (RunError if unreadable).
+        checkpoints = {i: read_checkpoint(run) for i, (_, _, run, _) in claimed.items()}
         groups: dict[Any, list[int]] = {}
-        for i, (resolved, _, run, _) in claimed.items():
-            start = _start_step(run)
+        for i, (resolved, _, _, _) in claimed.items():
+            checkpoint = checkpoints[i]
+            start = checkpoint.step if checkpoint is not None else 0
             groups.setdefault((pack_key(resolved), start), []).append(i)
         # Every pack's data prepared and checked (shapes, device memory) before any trains.
         datas = {
@@ -105,8 +109,8 @@ def execute_pack(
                 raise RunError(str(e)) from None
         for lanes in groups.values():
             opened = {
-                i: open_run(*claimed[i][:3], backend, _display(display_for, claimed[i][0]),
-                            execution, save_model)
+                i: open_run(*claimed[i][:3], checkpoints[i], backend,
+                            _display(display_for, claimed[i][0]), execution, save_model)
                 for i in lanes
             }  # fmt: skip
             results.update(_train_pack(opened, {i: datas[i] for i in lanes}, execution))
@@ -138,19 +142,6 @@ def _remove_untouched(out: Path, run_ids: list[str]) -> None:
 
 def _display(display_for: Displays | None, spec: RunSpec) -> Observer | None:
     return display_for(spec) if display_for is not None else None
-
-
-def _start_step(run: Any) -> int:
-    """The step a run resumes from (0: fresh; -1: an unreadable checkpoint, which
-    `open_run` reports)."""
-    from rethink.train.checkpoint import Checkpoint
-
-    if not run.checkpoint_path.exists():
-        return 0
-    try:
-        return Checkpoint.load(run.checkpoint_path).step
-    except (OSError, ValueError, KeyError):
-        return -1  # open_run says what is wrong with it
 
 
 def _train_pack(
