@@ -25,6 +25,11 @@
 #             paper grid (25 runs) with --pack 5, timed end to end with `rethink
 #             grid` (compile included; target <= 5 minutes), report and figures;
 #             OUT/paper-packed/
+#   torch-pack  packed runs on torch (torch.func.vmap, one CUDA graph): `rethink
+#             bench --pack 5` and unpacked (--torch-compile graph) of the five models
+#             on torch from the same card; OUT/bench-torch-pack*.json
+#   torch-pack-grid  the whole paper grid (25 runs) on torch with --pack 5, timed end
+#             to end (target <= 10 minutes), report and figures; OUT/paper-torch-packed/
 #   regularized  section 3 at the paper's protocol for the conv nets: Inception and
 #             AlexNet on random labels with weight decay, both at once, then report
 #   kernel    section 5 at the paper's size on jax in float64: the Gaussian kernel on
@@ -149,6 +154,18 @@ for stage in "${stages[@]}"; do
         step 60 $rethink report "$work/paper-packed"
         step 60 $rethink plot "$work/paper-packed"
         ;;
+    torch-pack)
+        step 300 $rethink bench --models "$models" --backends torch "${bench_size[@]}" \
+            --torch-compile graph --pack 5 --json "$work/bench-torch-pack5.json"
+        step 240 $rethink bench --models "$models" --backends torch "${bench_size[@]}" \
+            --torch-compile graph --json "$work/bench-torch-pack1.json"
+        ;;
+    torch-pack-grid)
+        step 570 $rethink grid --preset paper --models "$models" --backend torch --pack 5 \
+            --jobs auto --compact --data "$data" --out "$work/paper-torch-packed" \
+            "${headline_size[@]}"
+        step 30 $rethink report "$work/paper-torch-packed"
+        ;;
     profile)
         for mode in auto off; do
             KERAS_BACKEND=torch step 120 python3 "$here/profile_torch_step.py" \
@@ -178,7 +195,7 @@ for stage in "${stages[@]}"; do
         done
         ;;
     *)
-        echo "unknown stage $stage (headline, bench, torch, torch-graph, pack, profile, regularized, kernel, construct)"
+        echo "unknown stage $stage (headline, bench, torch, torch-graph, pack, torch-pack, torch-pack-grid, profile, regularized, kernel, construct)"
         exit 2
         ;;
     esac

@@ -125,13 +125,14 @@ def test_pack_off_or_a_launcher_that_cannot_pack_starts_runs_one_by_one(tmp_path
 def test_pack_option_values() -> None:
     assert pack_for(None, "jax", ("0",)) == AUTO_PACK
     assert pack_for("auto", "jax", ()) == 1  # a CPU
-    assert pack_for("auto", "torch", ("0",)) == 1
+    assert pack_for("auto", "torch", ("0",)) == AUTO_PACK
+    assert pack_for("auto", "tensorflow", ("0",)) == 1
     assert pack_for("off", "jax", ("0",)) == 1
     assert pack_for("3", "jax", ()) == 3
     for value, backend, message in [
         ("0", "jax", "bad --pack '0'"),
         ("many", "jax", "bad --pack 'many'"),
-        ("2", "torch", "needs --backend jax"),
+        ("2", "tensorflow", "needs --backend jax or torch"),
     ]:
         with pytest.raises(GridError, match=message):
             pack_for(value, backend, ())
@@ -149,12 +150,12 @@ def test_the_pack_worker_is_rethink_run_with_every_spec() -> None:
     assert "--resume" in argv and argv[argv.index("--backend") + 1] == "jax"
 
 
-def _grid(data: Path, out: Path, pack: str) -> subprocess.CompletedProcess[str]:
+def _grid(data: Path, out: Path, pack: str, backend: str) -> subprocess.CompletedProcess[str]:
     env = {
         **os.environ,
         "PYTHONPATH": os.pathsep.join(filter(None, [str(SRC), os.environ.get("PYTHONPATH")])),
     }
-    argv = [sys.executable, "-m", "rethink", "grid", "--backend", "jax", "--data", str(data),
+    argv = [sys.executable, "-m", "rethink", "grid", "--backend", backend, "--data", str(data),
             "--preset", "smoke", "--models", "mlp_1x512",
             "--corruptions", "true_labels,random_labels,gaussian", "--steps", "12",
             "--batch-size", "8", "--log-every", "4", "--jobs", "1", "--pack", pack,
@@ -170,12 +171,15 @@ def _numbers(path: Path) -> list[list[float]]:
 
 
 @pytest.mark.slow
-@pytest.mark.requires_backend("jax")
+@pytest.mark.requires_backend("jax", "torch")
 def test_a_packed_grid_gives_the_numbers_of_the_same_grid_unpacked(tmp_path: Path) -> None:
+    import keras
+
+    backend = keras.backend.backend()
     data = write_image_folder(tmp_path / "shapes", ("circle", "square", "cross"), (20, 20, 1))
     packed, alone = tmp_path / "packed", tmp_path / "alone"
     for out, pack in ((packed, "3"), (alone, "off")):
-        proc = _grid(data, out, pack)
+        proc = _grid(data, out, pack, backend)
         assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
     runs = sorted(p.name for p in packed.iterdir() if (p / "spec.json").exists())
     assert len(runs) == 3

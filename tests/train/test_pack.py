@@ -1,6 +1,7 @@
-"""Packed runs (rethink.train.pack, steppers.jax_pack): each run's numbers as if trained alone.
+"""Packed runs (rethink.train.pack, steppers.lockstep): each run's numbers as if trained alone.
 
-Runs of one model and protocol train in lockstep through one vmapped JAX step,
+Runs of one model and protocol train in lockstep through one vmapped step (JAX's
+`jax.vmap`, torch's `torch.func.vmap`),
 each with its own loop in a thread. A packed run's rows, outcome and
 checkpoints must equal the same run trained alone (same seed, same data
 order) up to float rounding; a run that leaves early (stop at fit,
@@ -24,7 +25,7 @@ from tests.helpers.training import (
     synthetic_data,
 )
 
-pytestmark = pytest.mark.requires_backend("jax")
+pytestmark = pytest.mark.requires_backend("jax", "torch")
 NATIVE = Execution(loop="native")
 
 
@@ -43,16 +44,16 @@ def _alone(spec, data):  # type: ignore[no-untyped-def]
 def test_three_packed_runs_give_the_rows_of_three_runs_trained_alone(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from rethink.train.steppers import jax_pack
+    from rethink.train.steppers.lockstep import Lockstep
 
     lanes_per_dispatch: list[int] = []
-    dispatch = jax_pack.JaxPack._dispatch
+    dispatch = Lockstep._dispatch
 
-    def counted(self: jax_pack.JaxPack) -> None:
+    def counted(self: Lockstep) -> None:
         lanes_per_dispatch.append(len(self._active()))
         dispatch(self)
 
-    monkeypatch.setattr(jax_pack.JaxPack, "_dispatch", counted)
+    monkeypatch.setattr(Lockstep, "_dispatch", counted)
     # Different seeds and labels (a randomization is just other data): one step for all.
     specs = [loop_spec(seed=s, steps=20, log_every=4) for s in (0, 1, 2)]
     datas = [synthetic_data(raw=False, seed=s) for s in (0, 1, 2)]
@@ -115,8 +116,8 @@ def test_runs_of_different_protocols_or_start_steps_refuse_to_pack() -> None:
     a = PackedRun(loop_spec(), data)
     with pytest.raises(PackError, match="batch_size"):
         check_pack([a, PackedRun(loop_spec(batch_size=16), data)], "jax")
-    with pytest.raises(PackError, match="jax backend"):
-        check_pack([a], "torch")
+    with pytest.raises(PackError, match="jax or torch backend"):
+        check_pack([a], "tensorflow")
     small = synthetic_data(n=128)
     with pytest.raises(PackError, match="another shape"):
         check_pack([a, PackedRun(loop_spec(seed=1), dataclasses.replace(small))], "jax")
@@ -155,3 +156,47 @@ def test_a_pack_too_large_for_the_device_is_refused_naming_the_sizes() -> None:
     check_memory(runs, int(4 * each * 1.25) + 1)
     with pytest.raises(PackError, match=r"a pack of 4 runs needs .* use --pack 2"):
         check_memory(runs, int(2.5 * each * 1.25))
+
+
+@pytest.mark.requires_backend("torch")
+@pytest.mark.parametrize(
+    ("model", "extra"),
+    [
+        ("inception", {"augment": True, "augment_crop": "window"}),
+        ("alexnet", {"weight_decay": 5e-3}),
+    ],
+)
+def test_torch_packs_convolutions_batchnorm_and_weight_penalties_as_alone(
+    model: str, extra: dict[str, object]
+) -> None:
+    # torch.func.vmap of Keras's stateless_call: BatchNorm's statistics, LRN, "same"
+    # max pooling, Keras's channels-last convolutions and L2 penalties, lane by lane.
+    # BatchNorm's backward on 16 images cancels digits: float32 gradients differ from
+    # float64 ones by ~1e-3 alone or packed, and steps amplify it (rows: losses only).
+    specs = [
+        loop_spec(model=model, seed=s, steps=4, log_every=2, batch_size=16, **extra) for s in (0, 1)
+    ]
+    datas = [synthetic_data(n=64, raw=True, seed=s) for s in (7, 8)]
+    outcomes, recorders = _packed(specs, datas)
+    for spec, data, got, rec in zip(specs, datas, outcomes, recorders, strict=True):
+        assert isinstance(got, Outcome), got
+        _, alone = _alone(spec, data)
+        assert_same_rows(rec.rows, alone.rows, rel=2e-3, keys=("train_loss", "test_loss"))
+
+
+@pytest.mark.requires_backend("torch")
+def test_torch_refuses_to_pack_a_step_that_draws_random_numbers() -> None:
+    import keras
+
+    from rethink.train.loop import compile_model
+    from rethink.train.steppers.torch_pack import check_packable
+
+    inputs = keras.Input((4,))
+    model = keras.Model(inputs, keras.layers.Dense(2)(keras.layers.Dropout(0.5)(inputs)))
+    compile_model(model, keras.optimizers.SGD(0.1, momentum=0.9), 1, 0)
+    with pytest.raises(ValueError, match=r"random numbers .*dropout.*--pack off"):
+        check_packable(model)
+    plain = keras.Model(inputs, keras.layers.Dense(2)(inputs))
+    compile_model(plain, keras.optimizers.Adam(), 1, 0)
+    with pytest.raises(ValueError, match="protocol's SGD"):
+        check_packable(plain)

@@ -44,7 +44,7 @@ class BenchSpec:
     images: int = 50_000  # synthetic training set: the paper's steps per epoch
     loop: str = "auto"  # keras, native or auto, as `rethink run --loop`
     torch_compile: str = "auto"  # as `rethink run --torch-compile`
-    pack: int = 1  # runs trained as one pack (jax), timed together (`rethink grid --pack`)
+    pack: int = 1  # runs trained as one pack (jax, torch), timed together (`rethink grid --pack`)
 
     def __post_init__(self) -> None:
         for name, known in (

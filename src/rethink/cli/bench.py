@@ -66,7 +66,7 @@ def bench_command(
     pack: Annotated[
         int | None,
         typer.Option(
-            help="Train this many runs as one pack (jax) and report their aggregate "
+            help="Train this many runs as one pack (jax, torch) and report their aggregate "
             "images/s, as `rethink grid --pack` trains them (default: 1, unpacked).",
             show_default=False,
         ),

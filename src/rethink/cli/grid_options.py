@@ -116,7 +116,7 @@ PackOption = Annotated[
     str | None,
     _unset(
         "Runs of one model and protocol trained as one pack, one compiled step for all "
-        "(jax): off, a number, or auto (the default: 5 on a GPU, else off).",
+        "(jax, torch): off, a number, or auto (the default: 5 on a GPU, else off).",
         EXECUTION,
     ),
 ]

@@ -52,7 +52,7 @@ def run_command(
         typer.Option(
             "--spec",
             help="Read every setting from a spec.json (other settings ignored). Given "
-            "several times: train those runs as one pack, one compiled step for all (jax; "
+            "several times: train those runs as one pack, one compiled step for all (jax, torch; "
             "they must share model and protocol, as `rethink grid --pack` packs them).",
         ),
     ] = None,

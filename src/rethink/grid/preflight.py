@@ -22,6 +22,7 @@ from rethink.data.probe import Identified
 from rethink.grid.folder import auto_jobs
 from rethink.grid.spec import GridError, GridSpec, expand, select
 from rethink.spec import RunSpec
+from rethink.train.pack import PACK_BACKENDS
 
 
 def devices(requested: str | None, on_ray: bool = False) -> tuple[str, ...]:
@@ -59,14 +60,15 @@ AUTO_PACK = 5  # --pack auto on a GPU: the five randomizations of one model in o
 
 def pack_for(value: str | None, backend: str, gpus: Sequence[str], on_ray: bool = False) -> int:
     """Runs trained as one pack at most for --pack `value`: off (1), a number, or auto
-    (None: AUTO_PACK on jax with a GPU here, else 1: on a CPU a pack saves little)."""
+    (None: AUTO_PACK on jax or torch with a GPU here, else 1: on a CPU a pack saves
+    little)."""
     if value in (None, "auto"):
-        return AUTO_PACK if backend == "jax" and gpus and not on_ray else 1
+        return AUTO_PACK if backend in PACK_BACKENDS and gpus and not on_ray else 1
     if value == "off":
         return 1
     n = _count(value, "--pack", "off, auto or a number of runs")
-    if n > 1 and backend != "jax":
-        raise GridError(f"--pack {n} needs --backend jax ({backend} trains runs unpacked)")
+    if n > 1 and backend not in PACK_BACKENDS:
+        raise GridError(f"--pack {n} needs --backend jax or torch ({backend} trains runs unpacked)")
     if n > 1 and on_ray:
         raise GridError("--pack is for --executor local; a Ray task trains one run")
     return n

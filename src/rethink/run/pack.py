@@ -71,7 +71,7 @@ def execute_pack(
     )
 
     if backend not in PACK_BACKENDS:
-        raise RunError(f"packed runs need the jax backend, not {backend}; drop --pack")
+        raise RunError(f"packed runs need the jax or torch backend, not {backend}; drop --pack")
     execution = execution or Execution()
     results: dict[int, tuple[dict[str, Any], int]] = {}
     claimed: dict[int, tuple[RunSpec, Loaded, Any, FolderLock]] = {}

@@ -7,9 +7,10 @@ the randomization, its level and the seed) and start at the same step (fresh,
 or resumed from checkpoints of the same epoch end: a pack checkpoints all its
 runs at the same epoch end). Each trains through `rethink.train.loop.train`
 exactly as alone — its own tracker, rows, evaluations, checkpoints, outcome —
-with a pack member as its stepper (`rethink.train.steppers.jax_pack`), so its
-numbers equal the run trained alone up to float rounding. JAX only: the
-backend's native loop is a `jax.vmap` of the single-run step.
+with a pack member as its stepper (`rethink.train.steppers.lockstep`), so its
+numbers equal the run trained alone up to float rounding. JAX and torch: the
+pack's step is a `jax.vmap` of the single-run step (`jax_pack`) or a
+`torch.func.vmap` of a functional one (`torch_pack`); TensorFlow trains unpacked.
 """
 
 from __future__ import annotations
@@ -25,8 +26,9 @@ from rethink.train.checkpoint import Checkpoint
 from rethink.train.observer import Observer
 from rethink.train.outcome import Outcome
 from rethink.train.steppers import Execution
+from rethink.train.steppers.lockstep import Lockstep
 
-PACK_BACKENDS = ("jax",)
+PACK_BACKENDS = ("jax", "torch")
 # What may differ between the runs of a pack: their data's randomization and the seed
 # (and `extra`: how steps execute, which the pack decides).
 VARYING = ("corruption", "level", "seed", "extra")
@@ -55,10 +57,12 @@ def pack_key(spec: RunSpec) -> tuple[tuple[str, Any], ...]:
 def check_pack(runs: Sequence[PackedRun], backend: str) -> None:
     """PackError unless `runs` can train as one pack on `backend`."""
     if backend not in PACK_BACKENDS:
-        raise PackError(f"packed runs need the jax backend, not {backend}")
+        raise PackError(f"packed runs need the jax or torch backend, not {backend}")
     if not runs:
         raise PackError("a pack needs at least one run")
     first = runs[0]
+    if not Execution().uses_native(backend, first.spec.precision):
+        raise PackError(f"packed runs cannot train in {first.spec.precision} (its loss scaling)")
     key = dict(pack_key(first.spec))
     for run in runs[1:]:
         other = dict(pack_key(run.spec))
@@ -111,7 +115,6 @@ def train_packed(
     from rethink.base.frameworks import free_device_memory
     from rethink.train.loop import train
     from rethink.train.steppers import native_inputs, records_examples
-    from rethink.train.steppers.jax_pack import JaxPack
 
     backend = keras.backend.backend()
     check_pack(runs, backend)
@@ -122,7 +125,17 @@ def train_packed(
     )
     spec = runs[0].spec
     _, augment, crop = native_inputs(runs[0].data, spec)
-    pack = JaxPack(len(runs), spec.batch_size, augment, crop, records_examples())
+    pack: Lockstep
+    if backend == "jax":
+        from rethink.train.steppers.jax_pack import JaxPack
+
+        pack = JaxPack(len(runs), spec.batch_size, augment, crop, records_examples())
+    else:
+        from rethink.train.steppers.torch_pack import TorchPack
+
+        pack = TorchPack(
+            len(runs), spec.batch_size, augment, crop, records_examples(), log or (lambda _: None)
+        )
     results: list[Outcome | BaseException | None] = [None] * len(runs)
 
     def train_lane(lane: int, run: PackedRun) -> None:

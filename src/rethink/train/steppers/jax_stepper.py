@@ -32,6 +32,7 @@ import numpy as np
 from rethink.data.pipeline import Crops
 from rethink.train.steppers import check_crops
 from rethink.train.steppers.augmentation import augment_batch
+from rethink.train.steppers.lockstep import epoch_arrays
 
 # Per-step buffers hold this many steps; longer chunks are split.
 BUFFER = 1024
@@ -80,19 +81,6 @@ def train_step(
         return (trainable, non_trainable, opt_vars), loss.astype(jnp.float32), acc, pred
 
     return step
-
-
-def epoch_arrays(n: int, order: np.ndarray, crops: Crops | None) -> tuple[np.ndarray, ...]:
-    """(order, dy, dx, flip), each padded to the training set's size `n`: every epoch,
-    a partial one too, has the shapes of the first (one compilation)."""
-    k = len(order)
-    if k > n:
-        raise ValueError(f"an order of {k} positions for {n} training images")
-    arrays = [np.zeros(n, np.int32) for _ in range(3)] + [np.zeros(n, bool)]
-    arrays[0][:k] = order
-    if crops is not None:
-        arrays[1][:k], arrays[2][:k], arrays[3][:k] = crops.dy, crops.dx, crops.flip
-    return tuple(arrays)
 
 
 def read_state(model: Any) -> tuple[list[Any], list[Any], list[Any]]:

@@ -77,6 +77,72 @@ def own_losses(model: Any) -> list[Any]:
     return [loss for layer in model._flatten_layers() for loss in layer._get_own_losses()]
 
 
+class Capture:
+    """`step` (device work only, on static buffers) run once per call: eagerly on a CPU;
+    on a CUDA device `WARMUP` eager calls on a side stream, then captured once as a CUDA
+    graph and replayed. `tensors()` are the buffers the graph reads and writes: if one
+    moved (replaced, not updated in place), `check()` drops the graph and the next call
+    captures again. `before_capture` runs just before the capture (e.g. gradients set
+    to None, so that `backward()` allocates them in the graph's pool). If the capture
+    fails, `log` says so once and the same step runs uncaptured."""
+
+    def __init__(
+        self,
+        step: Callable[[], None],
+        tensors: Callable[[], list[torch.Tensor]],
+        device: torch.device,
+        log: Callable[[str], None] = lambda _: None,
+        before_capture: Callable[[], None] = lambda: None,
+    ) -> None:
+        self.step, self.tensors, self.log = step, tensors, log
+        self.before_capture = before_capture
+        self.capture = device.type == "cuda"
+        self.graph: Any = None  # a torch.cuda.CUDAGraph once captured
+        self.addresses: list[int] = []
+        self.warm = 0
+
+    def __call__(self) -> None:
+        """One step: eager (CPU, warm-up, after a failed capture) or a replay."""
+        if not self.capture:
+            self.step()
+        elif self.graph is not None:
+            self.graph.replay()
+        elif self.warm < WARMUP:
+            side = torch.cuda.Stream()
+            side.wait_stream(torch.cuda.current_stream())
+            with torch.cuda.stream(side):
+                self.step()
+            torch.cuda.current_stream().wait_stream(side)
+            self.warm += 1
+        else:
+            self._capture()
+            self()
+
+    def _capture(self) -> None:
+        torch.cuda.synchronize()
+        self.before_capture()
+        graph = torch.cuda.CUDAGraph()
+        try:
+            with torch.cuda.graph(graph):
+                self.step()  # recorded, not run: the state is untouched
+        except Exception as e:  # capture is an optimization: never fail the run
+            first_line = str(e).splitlines()[0] if str(e) else ""
+            self.log(
+                f"capturing the torch step as a CUDA graph failed ({type(e).__name__}: "
+                f"{first_line}); running the same step uncaptured"
+            )
+            self.capture = False
+            torch.cuda.synchronize()
+            return
+        self.graph = graph
+        self.addresses = [t.data_ptr() for t in self.tensors()]
+
+    def check(self) -> None:
+        """Drop the graph if a buffer's tensor was replaced since the capture."""
+        if self.graph is not None and self.addresses != [t.data_ptr() for t in self.tensors()]:
+            self.graph = None  # captured again at the next call
+
+
 class GraphStep:
     """The native torch step as one capturable program on static buffers (see the module).
 
@@ -127,10 +193,12 @@ class GraphStep:
         self.span = torch.arange(batch_size, device=device)
         self.params = [v.value for v in update.variables]
         self.decay = weight_decay_terms(model)
-        self.capture = device.type == "cuda"
-        self.graph: Any = None  # a torch.cuda.CUDAGraph once captured
-        self.addresses: list[int] = []
-        self.warm = 0
+        self.replay = Capture(self.step, self._tensors, device, log, self._clear_grads)
+
+    @property
+    def graph(self) -> Any:
+        """The captured CUDA graph, or None (not yet, a CPU, or a failed capture)."""
+        return self.replay.graph
 
     # -- the step: device work only -------------------------------------------------
 
@@ -169,47 +237,9 @@ class GraphStep:
         variables = [*m.variables, *m.optimizer.variables]
         return [v.value for v in variables] + [self.x, self.y]
 
-    def _one(self) -> None:
-        """One step: eager (CPU, warm-up, after a failed capture) or a replay."""
-        if not self.capture:
-            self.step()
-        elif self.graph is not None:
-            self.graph.replay()
-        elif self.warm < WARMUP:
-            side = torch.cuda.Stream()
-            side.wait_stream(torch.cuda.current_stream())
-            with torch.cuda.stream(side):
-                self.step()
-            torch.cuda.current_stream().wait_stream(side)
-            self.warm += 1
-        else:
-            self._capture()
-            self._one()
-
-    def _capture(self) -> None:
-        torch.cuda.synchronize()
+    def _clear_grads(self) -> None:
         for p in self.params:
             p.grad = None
-        graph = torch.cuda.CUDAGraph()
-        try:
-            with torch.cuda.graph(graph):
-                self.step()  # recorded, not run: the state is untouched
-        except Exception as e:  # capture is an optimization: never fail the run
-            first_line = str(e).splitlines()[0] if str(e) else ""
-            self.log(
-                f"capturing the torch step as a CUDA graph failed ({type(e).__name__}: "
-                f"{first_line}); running the same step uncaptured"
-            )
-            self.capture = False
-            torch.cuda.synchronize()
-            return
-        self.graph = graph
-        self.addresses = [t.data_ptr() for t in self._tensors()]
-
-    def _check_addresses(self) -> None:
-        """Drop the graph if a variable's tensor was replaced since the capture."""
-        if self.graph is not None and self.addresses != [t.data_ptr() for t in self._tensors()]:
-            self.graph = None  # captured again at the next step
 
     # -- the stepper's interface ----------------------------------------------------
 
@@ -228,13 +258,13 @@ class GraphStep:
     def run(
         self, first: int, count: int, should_stop: Callable[[], bool]
     ) -> tuple[np.ndarray, np.ndarray]:
-        self._check_addresses()
+        self.replay.check()
         self.position.fill_(first)
         self.slot.zero_()
         losses, accs, preds = [], [], []
         done = pending = 0
         while done < count:
-            self._one()
+            self.replay()
             done += 1
             pending += 1
             stop = should_stop()
@@ -251,4 +281,4 @@ class GraphStep:
         return np.concatenate(losses), np.concatenate(accs)
 
 
-__all__ = ["BUFFER", "WARMUP", "GraphStep"]
+__all__ = ["BUFFER", "WARMUP", "Capture", "GraphStep"]

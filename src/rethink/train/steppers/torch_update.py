@@ -23,20 +23,20 @@ from typing import Any
 import torch
 
 
-def device_learning_rate(optimizer: Any) -> Callable[[], torch.Tensor] | None:
-    """The optimizer's current learning rate as a float32 device tensor, computed on the
-    device from its iteration counter as Keras computes it; None for a schedule that
-    rethink does not know (the caller then asks Keras, with its host reads)."""
+def rate_schedule(optimizer: Any) -> Callable[[torch.Tensor], torch.Tensor] | None:
+    """The optimizer's learning rate as a function of an iteration counter (an int64
+    device tensor) to a float32 device tensor, computed on the device as Keras computes
+    it; None for a schedule that rethink does not know. Shape-polymorphic: a packed
+    step (`rethink.train.steppers.torch_pack`) calls it inside `torch.func.vmap`."""
     import keras
 
     rate = optimizer._learning_rate  # a Keras variable (a constant rate) or a schedule
     if isinstance(rate, keras.Variable):
         value = rate.value
-        return lambda: value
+        return lambda _: value
     if type(rate) is not keras.optimizers.schedules.ExponentialDecay:
         return None
-    iterations = optimizer.iterations.value
-    device = iterations.device
+    device = optimizer.iterations.value.device
 
     def constant(v: float) -> torch.Tensor:  # made once, outside every step
         return torch.full((), float(v), dtype=torch.float32, device=device)
@@ -48,7 +48,7 @@ def device_learning_rate(optimizer: Any) -> Callable[[], torch.Tensor] | None:
     )
     staircase = bool(rate.staircase)
 
-    def schedule() -> torch.Tensor:
+    def schedule(iterations: torch.Tensor) -> torch.Tensor:
         # ExponentialDecay.__call__ in float32 tensors: a true division (a Python
         # divisor would become a multiplication by its reciprocal on CUDA, and the
         # staircase could floor one step early at an epoch's end).
@@ -58,6 +58,17 @@ def device_learning_rate(optimizer: Any) -> Callable[[], torch.Tensor] | None:
         return initial * torch.pow(decay, p)
 
     return schedule
+
+
+def device_learning_rate(optimizer: Any) -> Callable[[], torch.Tensor] | None:
+    """The optimizer's current learning rate as a float32 device tensor, computed on the
+    device from its iteration counter (`rate_schedule`); None for a schedule that
+    rethink does not know (the caller then asks Keras, with its host reads)."""
+    schedule = rate_schedule(optimizer)
+    if schedule is None:
+        return None
+    iterations = optimizer.iterations.value
+    return lambda: schedule(iterations)
 
 
 class SgdUpdate:
@@ -128,4 +139,4 @@ class SgdUpdate:
         self.optimizer.iterations.value.add_(1)
 
 
-__all__ = ["SgdUpdate", "device_learning_rate"]
+__all__ = ["SgdUpdate", "device_learning_rate", "rate_schedule"]
