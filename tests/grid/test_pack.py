@@ -112,6 +112,61 @@ def test_a_pack_counts_as_one_job_and_gets_one_interrupt(tmp_path: Path) -> None
     assert [r.status for r in state.runs] == [Status.STOPPED] * 3
 
 
+class Dies:
+    """A pack's worker that trained only `attempt`'s run (or none), then was killed."""
+
+    def __init__(self, attempt: Attempt | None) -> None:
+        self.attempt = attempt
+
+    def poll(self) -> int | None:
+        code = None if self.attempt is None else self.attempt.poll()
+        return -9 if self.attempt is None or code is not None else None
+
+    def interrupt(self) -> None:
+        pass
+
+    def kill(self) -> None:
+        pass
+
+    @property
+    def error(self) -> None:
+        return None
+
+
+class DyingChains(PackingLauncher):
+    """Its first pack's worker dies after the pack's first `trained` runs (a chain)."""
+
+    def __init__(self, trained: int) -> None:
+        super().__init__()
+        self.trained = trained
+
+    def launch_pack(
+        self, runs: list[RunState], run_dirs: list[RunDir], state: GridState
+    ) -> Attempt:
+        if self.packed:
+            return super().launch_pack(runs, run_dirs, state)
+        self.packed.append([r.run_id for r in runs])
+        first = self.launch(runs[0], run_dirs[0], state) if self.trained else None
+        return Dies(first)
+
+
+def test_runs_a_dead_chain_never_reached_train_again_unless_none_of_it_started(
+    tmp_path: Path,
+) -> None:
+    specs = [RunSpec(model="mlp_1x512", corruption="random_labels", seed=s, steps=10,
+                     log_every=5) for s in range(3)]  # fmt: skip
+    ids = [s.run_id for s in specs]
+    launcher = DyingChains(trained=1)
+    state = Executor(tmp_path / "a", specs, backend="jax", jobs=1, launcher=launcher, pack=3).run()
+    assert launcher.packed == [ids, ids[1:]]  # the two it never reached: in the next pack
+    assert [r.status for r in state.runs] == [Status.COMPLETED] * 3
+    launcher = DyingChains(trained=0)  # dead before any run started: each run failed, once
+    state = Executor(tmp_path / "b", specs, backend="jax", jobs=1, launcher=launcher, pack=3).run()
+    assert launcher.packed == [ids]
+    assert [r.status for r in state.runs] == [Status.FAILED] * 3
+    assert "SIGKILL" in (state.runs[2].result or {}).get("error", "")
+
+
 def test_pack_off_or_a_launcher_that_cannot_pack_starts_runs_one_by_one(tmp_path: Path) -> None:
     launcher = PackingLauncher()
     Executor(tmp_path / "a", _specs(), backend="jax", launcher=launcher, pack=1).run()
@@ -124,18 +179,23 @@ def test_pack_off_or_a_launcher_that_cannot_pack_starts_runs_one_by_one(tmp_path
 
 def test_pack_option_values() -> None:
     assert pack_for(None, "jax", ("0",)) == AUTO_PACK
-    assert pack_for("auto", "jax", ()) == 1  # a CPU
     assert pack_for("auto", "torch", ("0",)) == AUTO_PACK
-    assert pack_for("auto", "tensorflow", ("0",)) == 1
+    assert pack_for("auto", "tensorflow", ("0",)) == 1  # no vmapped step
+    for backend in ("jax", "torch", "tensorflow"):  # a CPU: runs chained in one worker
+        assert pack_for("auto", backend, ()) == AUTO_PACK
+    # ... but never fewer chains than workers: 25 runs on 2 jobs, 8 jobs, 25 jobs.
+    assert [pack_for("auto", "jax", (), runs=25, jobs=j) for j in (2, 8, 25)] == [5, 3, 1]
+    assert pack_for("3", "tensorflow", ()) == 3
     assert pack_for("off", "jax", ("0",)) == 1
     assert pack_for("3", "jax", ()) == 3
+    assert pack_for("auto", "jax", ("0",), on_ray=True) == 1
     for value, backend, message in [
         ("0", "jax", "bad --pack '0'"),
         ("many", "jax", "bad --pack 'many'"),
-        ("2", "tensorflow", "needs --backend jax or torch"),
+        ("2", "tensorflow", "on a GPU needs --backend jax or torch"),
     ]:
         with pytest.raises(GridError, match=message):
-            pack_for(value, backend, ())
+            pack_for(value, backend, ("0",))
     with pytest.raises(GridError, match="--executor local"):
         pack_for("2", "jax", (), on_ray=True)
 
@@ -154,6 +214,7 @@ def _grid(data: Path, out: Path, pack: str, backend: str) -> subprocess.Complete
     env = {
         **os.environ,
         "PYTHONPATH": os.pathsep.join(filter(None, [str(SRC), os.environ.get("PYTHONPATH")])),
+        "RETHINK_PACK_MODE": "vmap",  # a CPU would chain the runs: the vmapped step here
     }
     argv = [sys.executable, "-m", "rethink", "grid", "--backend", backend, "--data", str(data),
             "--preset", "smoke", "--models", "mlp_1x512",
@@ -185,7 +246,7 @@ def test_a_packed_grid_gives_the_numbers_of_the_same_grid_unpacked(tmp_path: Pat
     assert len(runs) == 3
     for run_id in runs:
         env = RunDir(packed / run_id).env()
-        assert sorted(env["pack"]) == runs  # trained together
+        assert sorted(env["pack"]) == runs and env["pack_mode"] == "vmap"  # together
         assert "pack" not in RunDir(alone / run_id).env()
         got, want = (
             _numbers(packed / run_id / "metrics.csv"),

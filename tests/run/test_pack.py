@@ -45,7 +45,7 @@ def test_runs_of_two_protocols_train_as_two_packs_into_folders_like_executes(
         _spec(shapes, corruption="true_labels", seed=1),
         _spec(shapes, corruption="true_labels", batch_size=4),  # another protocol
     ]
-    results = execute_pack(specs, tmp_path / "packed", backend, save_model=False)
+    results = execute_pack(specs, tmp_path / "packed", backend, save_model=False, chain=False)
     assert [code for _, code in results] == [0, 0, 0]
     packs = [RunDir(tmp_path / "packed" / s.run_id).env()["pack"] for s in specs]
     assert packs[0] == packs[1] == [specs[0].run_id, specs[1].run_id]
@@ -80,3 +80,47 @@ def test_a_finished_run_keeps_its_result_and_bad_input_writes_nothing(
     with pytest.raises(RunError, match="larger than"):
         execute_pack([new, wrong], tmp_path, backend)
     assert not (tmp_path / new.run_id).exists() and not (tmp_path / wrong.run_id).exists()
+
+
+def test_on_a_cpu_a_pack_is_a_chain_of_runs_trained_as_alone_and_a_stop_ends_it(
+    shapes: Path, tmp_path: Path, backend: str
+) -> None:
+    from tests.helpers.training import Recorder
+
+    specs = [_spec(shapes, corruption=c) for c in ("true_labels", "random_labels", "gaussian")]
+    results = execute_pack(specs, tmp_path / "chain", backend, save_model=False)  # a CPU
+    assert [code for _, code in results] == [0, 0, 0]
+    for spec, (result, _) in zip(specs, results, strict=True):
+        env = RunDir(tmp_path / "chain" / spec.run_id).env()
+        assert env["pack"] == [s.run_id for s in specs] and env["pack_mode"] == "chain"
+        alone, _ = execute(spec, tmp_path / "alone", backend, save_model=False)
+        clock = ("wall_seconds", "images_per_s")
+        assert {k: v for k, v in result.items() if k not in clock} == {
+            k: v for k, v in alone.items() if k not in clock
+        }
+    # Ctrl-C in the first run: it stops as alone; the others are not started.
+    again = [dataclasses.replace(s, seed=5) for s in specs]
+    displays = {again[0].run_id: Recorder(interrupt_after_row_step=3)}
+    stopped = execute_pack(again, tmp_path / "stop", backend, save_model=False,
+                           display_for=lambda spec: displays.get(spec.run_id))  # fmt: skip
+    assert [code for _, code in stopped] == [130, 130, 130]
+    first = RunDir(tmp_path / "stop" / again[0].run_id)
+    assert first.result()["status"] == "stopped" and first.result()["step"] == 3
+    for spec, (result, _) in zip(again[1:], stopped[1:], strict=True):
+        assert result["step"] == 0 and "before it started" in result["error"]
+        assert RunDir(tmp_path / "stop" / spec.run_id).result() is None
+        assert not RunDir(tmp_path / "stop" / spec.run_id).metrics_path.exists()
+
+
+def test_the_pack_mode_is_chain_on_a_cpu_unless_the_environment_says(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from rethink.run.pack import PACK_MODE_ENV, pack_mode
+
+    monkeypatch.delenv(PACK_MODE_ENV, raising=False)
+    assert pack_mode(cpu=True) == "chain" and pack_mode(cpu=False) == "vmap"
+    monkeypatch.setenv(PACK_MODE_ENV, "vmap")
+    assert pack_mode(cpu=True) == "vmap"
+    monkeypatch.setenv(PACK_MODE_ENV, "lanes")
+    with pytest.raises(RunError, match="bad RETHINK_PACK_MODE='lanes'"):
+        pack_mode(cpu=True)

@@ -149,7 +149,7 @@ def grid_command(
 
     # The grid process trains nothing: the backend is for its workers.
     name = use_backend(backend or (existing or {}).get("backend"), in_process=False)
-    n_pack = _or_fail(lambda: pack_for(pack, name, gpu_list, on_ray))
+    n_pack = _or_fail(lambda: pack_for(pack, name, gpu_list, on_ray, len(specs), n_jobs))
     cluster = _connect(address, gpus_per_run, cpus_per_run) if on_ray else None
     # Before any folder exists: bad or missing data is one line and exit 2.
     found = _or_fail(lambda: identify(specs, name, not on_ray, lambda t: say(err_console, t)))

@@ -115,8 +115,9 @@ JobsOption = Annotated[
 PackOption = Annotated[
     str | None,
     _unset(
-        "Runs of one model and protocol trained as one pack, one compiled step for all "
-        "(jax, torch): off, a number, or auto (the default: 5 on a GPU, else off).",
+        "Runs of one model and protocol trained as one pack: on a GPU one compiled step "
+        "for all (jax, torch), on a CPU one worker training them one after another. off, "
+        "a number, or auto (the default: 5; on a CPU fewer where that leaves a job idle).",
         EXECUTION,
     ),
 ]

@@ -52,8 +52,9 @@ def run_command(
         typer.Option(
             "--spec",
             help="Read every setting from a spec.json (other settings ignored). Given "
-            "several times: train those runs as one pack, one compiled step for all (jax, torch; "
-            "they must share model and protocol, as `rethink grid --pack` packs them).",
+            "several times: train those runs as one pack, as `rethink grid --pack` packs "
+            "them: on a GPU one compiled step for all (jax, torch; they must share model and "
+            "protocol), on a CPU one after another in this process.",
         ),
     ] = None,
     quiet: Annotated[bool, typer.Option(help="No progress display.")] = False,

@@ -109,6 +109,10 @@ class Executor:
         self.slots = self.launcher.slots(jobs, len(specs))  # attempts in flight at most
         self._attempts: dict[str, Attempt] = {}  # run id -> its attempt in flight
         self._interrupted: set[int] = set()  # attempts (ids) that got their one SIGINT
+        self._packs: dict[int, tuple[Attempt, list[str]]] = {}  # pack attempts: their runs
+        self._launched_at: dict[int, float] = {}  # pack attempts: when (time.time())
+        self._trained: set[str] = set()  # runs seen training, or ended by their worker
+        self._written: set[str] = set()  # runs whose result.json this executor wrote
         self.pack = max(1, pack)  # runs trained as one pack at most (1: no packing)
         self._stop_at: float | None = None  # monotonic time of the first stop request
         self._force = False  # second stop request: kill now
@@ -244,6 +248,8 @@ class Executor:
         record_model(rd.path, run.spec.model)  # a model of yours: its file travels with the run
         # A failed or stopped attempt's result: this attempt writes its own.
         rd.result_path.unlink(missing_ok=True)
+        self._written.discard(run.run_id)
+        self._trained.discard(run.run_id)
         run.result, run.status = None, Status.RUNNING
         run.started, run.finished = time.time(), None
         run.gpu = gpu
@@ -269,14 +275,18 @@ class Executor:
         """Start `runs` as one pack: one attempt, on one GPU, that all of them share."""
         gpu = self._pick_gpu()
         dirs = [self._prepare(r, gpu) for r in runs]
+        launched_at = time.time() - 1  # file times may be coarser than the clock
         try:
             attempt = self.launcher.launch_pack(runs, dirs, self.state)
         except OSError as e:
             for run in runs:
                 self._record_failure(run, f"worker could not start: {e}")
             return
-        for run in runs:
-            self._launched(run, attempt)
+        self._packs[id(attempt)] = (attempt, [r.run_id for r in runs])  # held: ids stay unique
+        self._launched_at[id(attempt)] = launched_at
+        for run in runs:  # queued until its progress shows (a CPU pack: one after another)
+            self._attempts[run.run_id] = attempt
+            run.status, run.started = Status.QUEUED, None
 
     def _pick_gpu(self) -> str | None:
         gpus = self.state.gpus
@@ -286,8 +296,17 @@ class Executor:
         return min(gpus, key=lambda g: (busy.count(g), gpus.index(g)))
 
     def _sync(self) -> None:
-        for run_id in self.launcher.sync():  # runs of attempts not yet ended
+        started = self.launcher.sync()  # runs of attempts not yet ended
+        for attempt, members in self._packs.values():
+            for run_id in members:  # a pack's run trains once it writes progress
+                run = self._run(run_id)
+                if run.status == Status.QUEUED and self._attempts.get(run_id) is attempt:
+                    path = RunDir(self.grid_dir / run_id).progress_path
+                    if path.exists() and path.stat().st_mtime >= self._launched_at[id(attempt)]:
+                        started.append(run_id)
+        for run_id in started:
             run = self._run(run_id)
+            self._trained.add(run_id)
             if run.status == Status.QUEUED:
                 run.status, run.started = Status.RUNNING, time.time()
                 self.reporter.run_started(self.state, run)
@@ -295,11 +314,16 @@ class Executor:
     def _finish(self, run: RunState, attempt: Attempt, returncode: int) -> None:
         self._sync()  # the last files, and the start of a run that ended between polls
         self.launcher.ended(run, attempt)
-        if run.status == Status.QUEUED and self._stop_at is not None:
-            return  # stopped before it started: still queued, nothing written
         rd = RunDir(self.grid_dir / run.run_id)
-        run.progress = rd.progress() or run.progress
         result = rd.result()
+        if result is not None and result.get("status") in ENDED:
+            self._trained.add(run.run_id)
+        elif run.status == Status.QUEUED:
+            if self._stop_at is not None:
+                return  # stopped before it started: still queued, nothing written
+            if self._pack_went_on(run, attempt):
+                return  # its chain's worker ended before reaching it: queued again
+        run.progress = rd.progress() or run.progress
         if result is None or result.get("status") not in ENDED:
             why = attempt.error or exit_reason(returncode)
             tail = log_tail(rd.path / WORKER_LOG)
@@ -312,6 +336,16 @@ class Executor:
         if self.compact and run.status.done:
             self._compact(run)
         self.reporter.run_finished(self.state, run)
+
+    def _pack_went_on(self, run: RunState, attempt: Attempt) -> bool:
+        """Whether another run of `run`'s pack started training (a CPU pack trains its
+        runs one after another): if none did, the worker failed for all of them."""
+        _, members = self._packs.get(id(attempt), (attempt, []))
+        for m in set(members) - self._written:  # a result its worker wrote
+            result = RunDir(self.grid_dir / m).result()  # before its own _finish read it
+            if result is not None and result.get("status") in ENDED:
+                self._trained.add(m)
+        return any(m in self._trained for m in members if m != run.run_id)
 
     def _compact(self, run: RunState) -> None:
         """Remove a finished run's checkpoint and model (a compact grid); failed and
@@ -329,6 +363,7 @@ class Executor:
         outcome = Outcome.from_progress(run.spec, status, run.progress or {}, error)
         result = {"run_id": run.run_id, **outcome.to_dict()}
         write_json(RunDir(self.grid_dir / run.run_id).result_path, result)
+        self._written.add(run.run_id)
         return result
 
     def _refresh(self) -> None:

@@ -55,22 +55,39 @@ def _count(value: str, flag: str, choices: str) -> int:
     return n
 
 
-AUTO_PACK = 5  # --pack auto on a GPU: the five randomizations of one model in one step
+# --pack auto: the five randomizations of one model as one pack: on a GPU one vmapped step
+# (jax, torch); on a CPU a chain, one worker training them one after another
+# (rethink.run.pack), which starts Python, the backend and the data once for all five.
+AUTO_PACK = 5
 
 
-def pack_for(value: str | None, backend: str, gpus: Sequence[str], on_ray: bool = False) -> int:
+def pack_for(
+    value: str | None,
+    backend: str,
+    gpus: Sequence[str],
+    on_ray: bool = False,
+    runs: int | None = None,
+    jobs: int | None = 1,
+) -> int:
     """Runs trained as one pack at most for --pack `value`: off (1), a number, or auto
-    (None: AUTO_PACK on jax or torch with a GPU here, else 1: on a CPU a pack saves
-    little)."""
+    (None: AUTO_PACK, but 1 on a GPU with TensorFlow; on a CPU, any backend, a worker
+    trains its pack's runs one after another, and auto keeps every one of `jobs`
+    workers busy: chains of at most `runs` // `jobs`)."""
+    if on_ray:
+        if value not in (None, "auto", "off", "1"):
+            raise GridError("--pack is for --executor local; a Ray task trains one run")
+        return 1
     if value in (None, "auto"):
-        return AUTO_PACK if backend in PACK_BACKENDS and gpus and not on_ray else 1
+        if gpus:
+            return AUTO_PACK if backend in PACK_BACKENDS else 1
+        jobs = max(1, jobs or 1)
+        return max(1, min(AUTO_PACK, (runs or AUTO_PACK * jobs) // jobs))
     if value == "off":
         return 1
     n = _count(value, "--pack", "off, auto or a number of runs")
-    if n > 1 and backend not in PACK_BACKENDS:
-        raise GridError(f"--pack {n} needs --backend jax or torch ({backend} trains runs unpacked)")
-    if n > 1 and on_ray:
-        raise GridError("--pack is for --executor local; a Ray task trains one run")
+    if n > 1 and gpus and backend not in PACK_BACKENDS:
+        raise GridError(f"--pack {n} on a GPU needs --backend jax or torch ({backend} trains "
+                        "runs unpacked there)")  # fmt: skip
     return n
 
 

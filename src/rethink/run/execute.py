@@ -37,6 +37,7 @@ from rethink.train.steppers import Execution
 
 if TYPE_CHECKING:
     from rethink.data import Loaded
+    from rethink.data.pipeline import RunData
 
 EXIT_CODES: dict[str, int] = {
     Status.COMPLETED: 0,
@@ -237,7 +238,7 @@ def _execute(
         return claimed, EXIT_CODES.get(str(claimed.get("status")), 1)
     resolved, loaded, run, lock = claimed
     try:
-        return _train_in_folder(
+        return train_in_folder(
             resolved, loaded, run, backend, display, execution or Execution(), save_model
         )
     finally:
@@ -374,7 +375,7 @@ def close_run(opened: OpenRun, outcome: Outcome) -> tuple[dict[str, Any], int]:
     return result, EXIT_CODES[outcome.status]
 
 
-def _train_in_folder(
+def train_in_folder(
     spec: RunSpec,
     loaded: Loaded,
     run: RunDir,
@@ -382,17 +383,24 @@ def _train_in_folder(
     display: Observer | None,
     execution: Execution,
     save_model: bool,
+    data: RunData | None = None,
+    checkpoint: Checkpoint | None = None,
 ) -> tuple[dict[str, Any], int]:
+    """Train a claimed run (`claim`) in its folder: (result.json contents, exit code).
+    `data`: its prepared data (default: prepared here); `checkpoint`: its checkpoint
+    as `read_checkpoint` read it (default: read here, before anything is written)."""
     from rethink.data.pipeline import prepare
     from rethink.train.loop import train
 
-    checkpoint = read_checkpoint(run)  # before anything is written
+    if checkpoint is None:
+        checkpoint = read_checkpoint(run)  # before anything is written
     opened = open_run(spec, loaded, run, checkpoint, backend, display, execution, save_model)
     outcome: Outcome | BaseException
     try:
         with stop_signals() as stop:
             try:
-                data = prepare(spec, loaded.arrays, loaded.dataset)
+                if data is None:
+                    data = prepare(spec, loaded.arrays, loaded.dataset)
                 outcome = train(
                     spec,
                     data,
@@ -421,4 +429,5 @@ __all__ = [
     "load_spec",
     "open_run",
     "read_checkpoint",
+    "train_in_folder",
 ]

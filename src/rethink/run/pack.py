@@ -4,16 +4,23 @@
 
 Each run gets exactly the folder `rethink.run.execute.execute` would give it
 (spec.json, env.json, metrics.csv, checkpoints, result.json, progress.json;
-env.json also names the pack) and the same exit code; they train together
-through `rethink.train.pack.train_packed`. Runs that ended before (resuming)
-keep their result; runs that cannot share a step with the first (another
-protocol, or a checkpoint at another step) train in packs of their own, one
-after the other. Bad input for any run (RunError) is found before anything
-trains, and nothing is written for it.
+env.json also names the pack) and the same exit code. On a GPU they train
+together through `rethink.train.pack.train_packed` (one vmapped step, jax and
+torch); on a CPU, where a vmapped step is no faster than one run's (the cores
+are busy either way), a pack is a chain: its runs train one after another in
+this one process, which imports the frameworks, starts the backend and
+loads the data once instead of once per run (`chain`). Runs that ended
+before (resuming) keep their result; runs that cannot share a step with the
+first (another protocol, or a checkpoint at another step) train in packs of
+their own, one after the other. Bad input for any run (RunError) is found
+before anything trains, and nothing is written for it. Stopped (Ctrl-C,
+SIGTERM) while a chain trains, the running run stops as alone and the runs
+after it are not started (their folders hold their spec only).
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -43,6 +50,17 @@ if TYPE_CHECKING:
 
 Displays = Callable[[RunSpec], Observer | None]
 DONE = (Status.COMPLETED, Status.DIVERGED)  # never trains again: no checkpoint needed
+# RETHINK_PACK_MODE=vmap|chain overrides how packs train (default: chain on a CPU, vmap
+# on a GPU): e.g. a vmapped pack on a CPU, to compare its numbers (docs/results.md).
+PACK_MODE_ENV = "RETHINK_PACK_MODE"
+
+
+def pack_mode(cpu: bool) -> str:
+    """ "chain" or "vmap": RETHINK_PACK_MODE if set, else "chain" on a CPU."""
+    mode = os.environ.get(PACK_MODE_ENV, "").strip()
+    if mode and mode not in ("chain", "vmap"):
+        raise RunError(f"bad {PACK_MODE_ENV}={mode!r}: give chain or vmap")
+    return mode or ("chain" if cpu else "vmap")
 
 
 def execute_pack(
@@ -54,12 +72,15 @@ def execute_pack(
     execution: Execution | None = None,
     save_model: bool = True,
     keep_checkpoint: bool = True,
+    chain: bool | None = None,
 ) -> list[tuple[dict[str, Any], int]]:
     """Train `specs` into `out/<run id>/` as packs; each run's (result.json, exit code),
     in the order given. RunError (bad input, a folder in use, runs that cannot pack, a
     pack too large for the device's memory) before any training. `save_model` and
-    `keep_checkpoint` as for `rethink.run.execute.execute`."""
-    from rethink.base.frameworks import free_device_memory
+    `keep_checkpoint` as for `rethink.run.execute.execute`; `chain`: train the runs one
+    after another (default: `pack_mode`, chains on a CPU), else in vmapped packs. A run not started because
+    the chain was stopped gets a "stopped" result at step 0, written nowhere."""
+    from rethink.base.frameworks import free_device_memory, on_cpu
     from rethink.data.pipeline import prepare
     from rethink.train.pack import (
         PACK_BACKENDS,
@@ -70,7 +91,9 @@ def execute_pack(
         pack_key,
     )
 
-    if backend not in PACK_BACKENDS:
+    if chain is None:
+        chain = pack_mode(on_cpu(backend)) == "chain"
+    if not chain and backend not in PACK_BACKENDS:
         raise RunError(f"packed runs need the jax or torch backend, not {backend}; drop --pack")
     execution = execution or Execution()
     results: dict[int, tuple[dict[str, Any], int]] = {}
@@ -103,11 +126,19 @@ def execute_pack(
         for lanes in groups.values():
             runs = [PackedRun(claimed[i][0], datas[i]) for i in lanes]
             try:
-                check_pack(runs, backend)
+                if not chain:
+                    check_pack(runs, backend)
                 check_memory(runs, free)
             except PackError as e:
                 raise RunError(str(e)) from None
-        for lanes in groups.values():
+        packs = [[i for group in groups.values() for i in group]] if chain else groups.values()
+        for lanes in packs:
+            if chain:
+                results.update(_train_chain(claimed, lanes, datas, checkpoints, backend,
+                                            display_for, execution, save_model))  # fmt: skip
+                for i in lanes:
+                    _drop_checkpoint(claimed[i][2], results[i][0], keep_checkpoint)
+                continue
             opened = {
                 i: open_run(*claimed[i][:3], checkpoints[i], backend,
                             _display(display_for, claimed[i][0]), execution, save_model)
@@ -115,8 +146,7 @@ def execute_pack(
             }  # fmt: skip
             results.update(_train_pack(opened, {i: datas[i] for i in lanes}, execution))
             for i in lanes:
-                if not keep_checkpoint and results[i][0].get("status") in DONE:
-                    claimed[i][2].checkpoint_path.unlink(missing_ok=True)
+                _drop_checkpoint(claimed[i][2], results[i][0], keep_checkpoint)
     except RunError:
         for _, _, _, lock in claimed.values():
             lock.release()
@@ -126,6 +156,12 @@ def execute_pack(
         for _, _, _, lock in claimed.values():
             lock.release()
     return [results[i] for i in range(len(specs))]
+
+
+def _drop_checkpoint(run: Any, result: dict[str, Any], keep: bool) -> None:
+    """Without `keep`, a run that never trains again loses its checkpoint."""
+    if not keep and result.get("status") in DONE:
+        run.checkpoint_path.unlink(missing_ok=True)
 
 
 def _remove_untouched(out: Path, run_ids: list[str]) -> None:
@@ -144,6 +180,39 @@ def _display(display_for: Displays | None, spec: RunSpec) -> Observer | None:
     return display_for(spec) if display_for is not None else None
 
 
+def _train_chain(
+    claimed: dict[int, tuple[RunSpec, Loaded, Any, FolderLock]],
+    lanes: list[int],
+    datas: dict[int, RunData],
+    checkpoints: dict[int, Any],
+    backend: str,
+    display_for: Displays | None,
+    execution: Execution,
+    save_model: bool,
+) -> dict[int, tuple[dict[str, Any], int]]:
+    """Train the runs `lanes` one after another, each exactly as alone; after a stop, the
+    rest are not started (a "stopped" result at step 0, not written)."""
+    from rethink.run.execute import train_in_folder
+
+    ids = [claimed[i][0].run_id for i in lanes]
+    results: dict[int, tuple[dict[str, Any], int]] = {}
+    with stop_signals() as stop:
+        for i in lanes:
+            if stop() or any(code == EXIT_CODES[Status.STOPPED] for _, code in results.values()):
+                unstarted = {"run_id": ids[lanes.index(i)], "status": Status.STOPPED.value,
+                             "step": 0, "error": "stopped before it started (not written)"}  # fmt: skip
+                results[i] = unstarted, EXIT_CODES[Status.STOPPED]
+                continue
+            spec, loaded, run, _ = claimed[i]
+            results[i] = train_in_folder(
+                spec, loaded, run, backend, _display(display_for, spec), execution, save_model,
+                data=datas.pop(i), checkpoint=checkpoints[i],
+            )  # fmt: skip
+            env = read_json(run.env_path) or {}  # env.json says which runs shared the worker
+            write_json(run.env_path, {**env, "pack": ids, "pack_mode": "chain"})
+    return results
+
+
 def _train_pack(
     opened: dict[int, OpenRun], datas: dict[int, RunData], execution: Execution
 ) -> dict[int, tuple[dict[str, Any], int]]:
@@ -154,7 +223,7 @@ def _train_pack(
     for i in order:  # env.json says which runs trained together
         env_path = opened[i].run.env_path
         env = read_json(env_path) or {}
-        write_json(env_path, {**env, "pack": ids, "loop": "native (packed)"})
+        write_json(env_path, {**env, "pack": ids, "pack_mode": "vmap", "loop": "native (packed)"})
     outcomes: list[Any]
     runs = [
         PackedRun(opened[i].spec, datas[i], opened[i].observer, opened[i].checkpoint) for i in order
@@ -173,4 +242,4 @@ def _train_pack(
     }
 
 
-__all__ = ["execute_pack"]
+__all__ = ["PACK_MODE_ENV", "execute_pack", "pack_mode"]
