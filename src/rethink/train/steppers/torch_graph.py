@@ -258,27 +258,47 @@ class GraphStep:
     def run(
         self, first: int, count: int, should_stop: Callable[[], bool]
     ) -> tuple[np.ndarray, np.ndarray]:
-        self.replay.check()
-        self.position.fill_(first)
-        self.slot.zero_()
-        losses, accs, preds = [], [], []
-        done = pending = 0
-        while done < count:
-            self.replay()
-            done += 1
-            pending += 1
-            stop = should_stop()
-            if pending == BUFFER or done == count or stop:
-                # Copies: on a CPU `.cpu()` is the buffer itself, which the next step writes.
-                losses.append(self.losses[:pending].cpu().numpy().copy())
-                accs.append(self.accs[:pending].cpu().numpy().copy())
-                preds.append(self.preds[:pending].cpu().numpy().copy())
-                self.slot.zero_()
-                pending = 0
-            if stop:
-                break
-        self.predictions = np.concatenate(preds) if self.record else None
-        return np.concatenate(losses), np.concatenate(accs)
+        buffers = [self.losses, self.accs, self.preds]
+        losses, accs, preds = replay_slots(
+            self.replay, buffers, 0, self.position, self.slot, first, count, should_stop
+        )
+        self.predictions = preds if self.record else None
+        return losses, accs
 
 
-__all__ = ["BUFFER", "WARMUP", "Capture", "GraphStep"]
+def replay_slots(
+    replay: Capture,
+    buffers: list[torch.Tensor],
+    axis: int,
+    position: torch.Tensor,
+    slot: torch.Tensor,
+    first: int,
+    count: int,
+    should_stop: Callable[[], bool] = lambda: False,
+) -> list[np.ndarray]:
+    """Steps first..first+count-1 through `replay` (fewer when `should_stop()` turns
+    true), each writing its results at `slot` along `axis` of `buffers`, which are read
+    to the host when full (BUFFER steps), at the end and at a stop: each buffer's steps,
+    concatenated along `axis`. The step advances `position` and `slot` on the device."""
+    replay.check()
+    position.fill_(first)
+    slot.zero_()
+    parts: list[list[np.ndarray]] = [[] for _ in buffers]
+    done = pending = 0
+    while done < count:
+        replay()
+        done += 1
+        pending += 1
+        stop = should_stop()
+        if pending == BUFFER or done == count or stop:
+            # Copies: on a CPU `.cpu()` is the buffer itself, which the next step writes.
+            for part, buffer in zip(parts, buffers, strict=True):
+                part.append(buffer.narrow(axis, 0, pending).cpu().numpy().copy())
+            slot.zero_()
+            pending = 0
+        if stop:
+            break
+    return [np.concatenate(part, axis=axis) for part in parts]
+
+
+__all__ = ["BUFFER", "WARMUP", "Capture", "GraphStep", "replay_slots"]

@@ -45,7 +45,7 @@ import torch.nn.functional as F
 
 from rethink.train.steppers.augmentation import augment_batch
 from rethink.train.steppers.lockstep import Lane, Lockstep, Result
-from rethink.train.steppers.torch_graph import BUFFER, Capture
+from rethink.train.steppers.torch_graph import BUFFER, Capture, replay_slots
 from rethink.train.steppers.torch_update import SgdUpdate, rate_schedule
 
 
@@ -253,27 +253,11 @@ class TorchPack(Lockstep):
 
     def _train(self, first: int, count: int) -> Result:
         assert self.replay is not None, "a pack trains after its runs were stacked"
-        self.replay.check()
-        self.position.fill_(first)
-        self.slot.zero_()
-        losses, accs, preds = [], [], []
-        done = pending = 0
-        while done < count:
-            self.replay()
-            done += 1
-            pending += 1
-            if pending == BUFFER or done == count:
-                # Copies: on a CPU `.cpu()` is the buffer itself, which the next step writes.
-                losses.append(self.losses[:, :pending].cpu().numpy().copy())
-                accs.append(self.accs[:, :pending].cpu().numpy().copy())
-                preds.append(self.preds[:, :pending].cpu().numpy().copy())
-                self.slot.zero_()
-                pending = 0
-        return (
-            np.concatenate(losses, axis=1),
-            np.concatenate(accs, axis=1),
-            np.concatenate(preds, axis=1),
+        buffers = [self.losses, self.accs, self.preds]
+        losses, accs, preds = replay_slots(
+            self.replay, buffers, 1, self.position, self.slot, first, count
         )
+        return losses, accs, preds
 
 
 __all__ = ["TorchPack", "check_packable"]
