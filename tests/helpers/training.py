@@ -106,6 +106,26 @@ def assert_same_rows(
                 assert x == pytest.approx(y, rel=rel, abs=1e-5), (a["step"], key)
 
 
+def assert_same_state(model: Any, other: Any, holds: str) -> None:
+    """Two Keras models' variables and optimizer variables equal up to float rounding,
+    among them one whose path holds `holds` (e.g. a BatchNorm statistic)."""
+    import keras
+
+    pairs = [
+        *zip(model.variables, other.variables, strict=True),
+        *zip(model.optimizer.variables, other.optimizer.variables, strict=True),
+    ]
+    assert any(holds in v.path for v, _ in pairs)
+    for a, b in pairs:
+        np.testing.assert_allclose(
+            keras.ops.convert_to_numpy(a.value),
+            keras.ops.convert_to_numpy(b.value),
+            rtol=1e-4,
+            atol=1e-6,
+            err_msg=a.path,
+        )
+
+
 def keras_backend() -> str:
     import keras
 
