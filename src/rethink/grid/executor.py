@@ -109,8 +109,8 @@ class Executor:
         self.slots = self.launcher.slots(jobs, len(specs))  # attempts in flight at most
         self._attempts: dict[str, Attempt] = {}  # run id -> its attempt in flight
         self._interrupted: set[int] = set()  # attempts (ids) that got their one SIGINT
-        self._packs: dict[int, tuple[Attempt, list[str]]] = {}  # pack attempts: their runs
-        self._launched_at: dict[int, float] = {}  # pack attempts: when (time.time())
+        # Pack attempts (by id, held so ids stay unique): their runs, when (time.time()).
+        self._packs: dict[int, tuple[Attempt, list[str], float]] = {}
         self._trained: set[str] = set()  # runs seen training, or ended by their worker
         self._written: set[str] = set()  # runs whose result.json this executor wrote
         self.pack = max(1, pack)  # runs trained as one pack at most (1: no packing)
@@ -282,8 +282,7 @@ class Executor:
             for run in runs:
                 self._record_failure(run, f"worker could not start: {e}")
             return
-        self._packs[id(attempt)] = (attempt, [r.run_id for r in runs])  # held: ids stay unique
-        self._launched_at[id(attempt)] = launched_at
+        self._packs[id(attempt)] = (attempt, [r.run_id for r in runs], launched_at)
         for run in runs:  # queued until its progress shows (a CPU pack: one after another)
             self._attempts[run.run_id] = attempt
             run.status, run.started = Status.QUEUED, None
@@ -297,12 +296,12 @@ class Executor:
 
     def _sync(self) -> None:
         started = self.launcher.sync()  # runs of attempts not yet ended
-        for attempt, members in self._packs.values():
+        for attempt, members, launched_at in self._packs.values():
             for run_id in members:  # a pack's run trains once it writes progress
                 run = self._run(run_id)
                 if run.status == Status.QUEUED and self._attempts.get(run_id) is attempt:
                     path = RunDir(self.grid_dir / run_id).progress_path
-                    if path.exists() and path.stat().st_mtime >= self._launched_at[id(attempt)]:
+                    if path.exists() and path.stat().st_mtime >= launched_at:
                         started.append(run_id)
         for run_id in started:
             run = self._run(run_id)
@@ -340,7 +339,7 @@ class Executor:
     def _pack_went_on(self, run: RunState, attempt: Attempt) -> bool:
         """Whether another run of `run`'s pack started training (a CPU pack trains its
         runs one after another): if none did, the worker failed for all of them."""
-        _, members = self._packs.get(id(attempt), (attempt, []))
+        _, members, _ = self._packs.get(id(attempt), (attempt, [], 0.0))
         for m in set(members) - self._written:  # a result its worker wrote
             result = RunDir(self.grid_dir / m).result()  # before its own _finish read it
             if result is not None and result.get("status") in ENDED:
