@@ -78,8 +78,9 @@ def execute_pack(
     in the order given. RunError (bad input, a folder in use, runs that cannot pack, a
     pack too large for the device's memory) before any training. `save_model` and
     `keep_checkpoint` as for `rethink.run.execute.execute`; `chain`: train the runs one
-    after another (default: `pack_mode`, chains on a CPU), else in vmapped packs. A run not started because
-    the chain was stopped gets a "stopped" result at step 0, written nowhere."""
+    after another (default: `pack_mode`, chains on a CPU), else in vmapped packs. A run
+    not started because the chain was stopped gets a "stopped" result at step 0,
+    written nowhere."""
     from rethink.base.frameworks import free_device_memory, on_cpu
     from rethink.data.pipeline import prepare
     from rethink.train.pack import (
@@ -131,20 +132,16 @@ def execute_pack(
                 check_memory(runs, free)
             except PackError as e:
                 raise RunError(str(e)) from None
-        packs = [[i for group in groups.values() for i in group]] if chain else groups.values()
-        for lanes in packs:
+        if chain:  # one after another, in the order given
+            groups = {"chain": sorted(claimed)}
+        for lanes in groups.values():
             if chain:
                 results.update(_train_chain(claimed, lanes, datas, checkpoints, backend,
                                             display_for, execution, save_model))  # fmt: skip
-                for i in lanes:
-                    _drop_checkpoint(claimed[i][2], results[i][0], keep_checkpoint)
-                continue
-            opened = {
-                i: open_run(*claimed[i][:3], checkpoints[i], backend,
-                            _display(display_for, claimed[i][0]), execution, save_model)
-                for i in lanes
-            }  # fmt: skip
-            results.update(_train_pack(opened, {i: datas[i] for i in lanes}, execution))
+            else:
+                results.update(_train_pack(_open(claimed, lanes, checkpoints, backend, display_for,
+                                                 execution, save_model),
+                                           {i: datas[i] for i in lanes}, execution))  # fmt: skip
             for i in lanes:
                 _drop_checkpoint(claimed[i][2], results[i][0], keep_checkpoint)
     except RunError:
@@ -156,6 +153,23 @@ def execute_pack(
         for _, _, _, lock in claimed.values():
             lock.release()
     return [results[i] for i in range(len(specs))]
+
+
+def _open(
+    claimed: dict[int, tuple[RunSpec, Loaded, Any, FolderLock]],
+    lanes: list[int],
+    checkpoints: dict[int, Any],
+    backend: str,
+    display_for: Displays | None,
+    execution: Execution,
+    save_model: bool,
+) -> dict[int, OpenRun]:
+    """The runs `lanes` of a vmapped pack, opened (env.json, metrics.csv) to train."""
+    return {
+        i: open_run(*claimed[i][:3], checkpoints[i], backend,
+                    _display(display_for, claimed[i][0]), execution, save_model)
+        for i in lanes
+    }  # fmt: skip
 
 
 def _drop_checkpoint(run: Any, result: dict[str, Any], keep: bool) -> None:
